@@ -1,0 +1,69 @@
+/**
+ * The embedded bus: one process, no network. It numbers every published message itself, so an
+ * HTTP publish learns its id at once, and it delivers synchronously in publish order.
+ * Subscriptions behave like NATS ones: a message goes to every matching subscription, overlapping
+ * ones included.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Bus, BusMessage, BusStatus, BusSubscription, MessageHandler, PublishResult } from './bus.js';
+import { PatternIndex } from './pattern-index.js';
+
+interface MemorySubscription extends BusSubscription {
+  readonly onMessage: MessageHandler;
+  active: boolean;
+}
+
+export class MemoryBus implements Bus {
+  readonly kind = 'memory';
+  readonly epoch = randomBytes(4).toString('hex');
+  private seq = 0;
+  private closed = false;
+  private readonly subscriptions = new PatternIndex<MemorySubscription>();
+
+  async subscribe(pattern: string, onMessage: MessageHandler): Promise<{ subscription: BusSubscription; since: number }> {
+    if (this.closed) throw new Error('bus is closed');
+    const subscription: MemorySubscription = {
+      pattern,
+      onMessage,
+      active: true,
+      unsubscribe: () => {
+        if (!subscription.active) return;
+        subscription.active = false;
+        this.subscriptions.remove(pattern, subscription);
+      },
+    };
+    this.subscriptions.add(pattern, subscription);
+    return { subscription, since: this.seq };
+  }
+
+  async publish(subject: string, data: Uint8Array, eventType?: string): Promise<PublishResult> {
+    if (this.closed) throw new Error('bus is closed');
+    const msg: BusMessage = { subject, data, eventType, seq: ++this.seq };
+    // match() returns a snapshot, so a handler that subscribes or unsubscribes does not change who
+    // gets this message; one unsubscribed meanwhile is skipped, as NATS would.
+    for (const sub of this.subscriptions.match(subject)) {
+      if (sub.active) sub.onMessage(msg);
+    }
+    return { seq: msg.seq };
+  }
+
+  head(): number {
+    return this.seq;
+  }
+
+  isConnected(): boolean {
+    return !this.closed;
+  }
+
+  onStatus(_listener: (status: BusStatus) => void): void {
+    // Always connected until closed; nothing to report.
+  }
+
+  subscriptionCount(): number {
+    return this.subscriptions.size;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}

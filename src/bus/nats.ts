@@ -1,0 +1,124 @@
+/**
+ * Core NATS bus. Ids are node-local: this adapter numbers messages in the order this node receives
+ * them, under an epoch that is new each process, so a resume works on the same replica only.
+ * Messages published while the connection is down are lost; the hub tells clients with `hub.reset`.
+ *
+ * Client library: `nats` (v2), one package that also carries JetStream. It talks to Debian's
+ * nats-server 2.9. `maxReconnectAttempts: -1` because the default gives up for good after ~20 s.
+ */
+import { randomBytes } from 'node:crypto';
+import { connect, headers, Events, type NatsConnection, type Subscription } from 'nats';
+import type { Logger } from '../log.js';
+import { EVENT_TYPE_HEADER, type Bus, type BusStatus, type BusSubscription, type MessageHandler, type PublishResult } from './bus.js';
+
+export interface NatsBusOptions {
+  readonly servers: readonly string[];
+  readonly name?: string;
+  readonly log: Logger;
+}
+
+export class NatsBus implements Bus {
+  readonly kind = 'nats';
+  readonly epoch = randomBytes(4).toString('hex');
+  private seq = 0;
+  private connected = false;
+  private closing = false;
+  private nc: NatsConnection | undefined;
+  private readonly listeners: Array<(status: BusStatus) => void> = [];
+  /** Resolves on the first connection; connecting keeps retrying, so a hub can start before NATS. */
+  private readonly connection: Promise<NatsConnection>;
+
+  constructor(private readonly options: NatsBusOptions) {
+    this.connection = connect({
+      servers: [...options.servers],
+      name: options.name ?? 'ssehub',
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+      waitOnFirstConnect: true,
+      pingInterval: 10_000,
+      maxPingOut: 2,
+    });
+    this.connection.then(
+      (nc) => {
+        this.nc = nc;
+        // close() came first: nats.js cannot cancel a first connect, so undo it as soon as it lands.
+        if (this.closing) return void nc.close();
+        this.setConnected(true, 'connected', false);
+        void this.watch(nc);
+      },
+      (err: unknown) => options.log.error({ err }, 'nats connection failed for good'),
+    );
+    // Never an unhandled rejection: callers of subscribe/publish see the error themselves.
+    this.connection.catch(() => {});
+  }
+
+  async subscribe(pattern: string, onMessage: MessageHandler): Promise<{ subscription: BusSubscription; since: number }> {
+    const nc = await this.connection;
+    const sub: Subscription = nc.subscribe(pattern, {
+      callback: (err, msg) => {
+        if (err) return; // permission or slow-consumer errors arrive through status() and are logged there
+        onMessage({
+          subject: msg.subject,
+          data: msg.data,
+          eventType: msg.headers?.get(EVENT_TYPE_HEADER) || undefined,
+          seq: ++this.seq,
+        });
+      },
+    });
+    // After a round trip the server has our SUB: every later message reaches us.
+    await nc.flush();
+    return { subscription: { pattern, unsubscribe: () => sub.unsubscribe() }, since: this.seq };
+  }
+
+  async publish(subject: string, data: Uint8Array, eventType?: string): Promise<PublishResult> {
+    if (!this.connected) throw new Error('NATS is not connected');
+    const nc = await this.connection;
+    const h = eventType === undefined ? undefined : headers();
+    if (h && eventType !== undefined) h.set(EVENT_TYPE_HEADER, eventType);
+    nc.publish(subject, data, h ? { headers: h } : undefined);
+    // Core NATS acknowledges nothing; flush at least proves the server has the message.
+    await nc.flush();
+    return { seq: undefined };
+  }
+
+  head(): number {
+    return this.seq;
+  }
+
+  isConnected(): boolean {
+    return this.connected;
+  }
+
+  onStatus(listener: (status: BusStatus) => void): void {
+    this.listeners.push(listener);
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    const nc = this.nc;
+    if (nc && !nc.isClosed()) await nc.drain().catch(() => nc.close());
+    this.connected = false;
+  }
+
+  private async watch(nc: NatsConnection): Promise<void> {
+    for await (const status of nc.status()) {
+      if (status.type === Events.Disconnect) this.setConnected(false, `disconnected from ${status.data}`);
+      else if (status.type === Events.Reconnect) {
+        // The client re-sends our SUBs on reconnect; a flush makes sure the server has them before
+        // we call the bus connected (the hub then trusts coverage from this point on).
+        await nc.flush().catch(() => {});
+        this.setConnected(true, `reconnected to ${status.data}`, true);
+      } else if (status.type === Events.Error) this.options.log.warn({ data: status.data }, 'nats async error');
+    }
+    if (!this.closing) this.options.log.error('nats connection closed');
+    this.setConnected(false, 'closed');
+  }
+
+  private setConnected(connected: boolean, reason: string, lostMessages = false): void {
+    if (this.connected === connected) return;
+    this.connected = connected;
+    this.options.log.info({ nats: reason }, connected ? 'bus connected' : 'bus disconnected');
+    const status: BusStatus = connected ? { type: 'connected', lostMessages } : { type: 'disconnected', reason };
+    for (const listener of this.listeners) listener(status);
+  }
+}

@@ -1,0 +1,71 @@
+/** POST /publish?topic=T[&event=TYPE]: body is the payload, UTF-8 text up to HUB_MAX_EVENT_BYTES. */
+import type { Context } from 'hono';
+import type { Config } from '../config.js';
+import { ErrorCode, HubError } from '../errors.js';
+import { checkTopic, type SubjectSpace } from '../bus/subject.js';
+import { checkEventType } from '../sse/frame.js';
+import type { Hub } from '../hub/hub.js';
+import type { Logger } from '../log.js';
+import { errorResponse } from './respond.js';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export function publishHandler(hub: Hub, config: Config, subjects: SubjectSpace, log: Logger) {
+  const rules = { maxLength: config.maxTopicLength, allowWildcards: false };
+
+  return async (c: Context): Promise<Response> => {
+    const refuse = (err: HubError) => errorResponse(c, err, hub.metrics);
+    const topics = c.req.queries('topic') ?? [];
+    if (topics.length !== 1) return refuse(new HubError(ErrorCode.NoTopic, 400, 'exactly one topic is required: /publish?topic=orders.42'));
+    const topic = topics[0]!;
+    const topicProblem = checkTopic(topic, rules);
+    if (topicProblem) {
+      return refuse(topicProblem.message.includes('wildcards') ? new HubError(ErrorCode.WildcardPublish, 400, topicProblem.message) : topicProblem);
+    }
+    const eventType = c.req.query('event');
+    if (eventType !== undefined) {
+      const problem = checkEventType(eventType, config.maxEventTypeLength);
+      if (problem) return refuse(new HubError(ErrorCode.BadEventType, 400, `event type ${JSON.stringify(eventType.slice(0, 64))}: ${problem}`));
+    }
+
+    const body = await readBody(c.req.raw, config.maxEventBytes);
+    if (body instanceof HubError) return refuse(body);
+    try {
+      utf8.decode(body);
+    } catch {
+      return refuse(new HubError(ErrorCode.BadPayload, 400, 'the body is not valid UTF-8 text'));
+    }
+
+    if (!hub.bus.isConnected()) return refuse(new HubError(ErrorCode.BusUnavailable, 503, 'the bus is not connected; nothing was published'));
+    let id: string | undefined;
+    try {
+      ({ id } = await hub.publish(subjects.toSubject(topic), body, eventType === 'message' ? undefined : eventType));
+    } catch (err) {
+      log.warn({ err }, 'publish failed');
+      return refuse(new HubError(ErrorCode.BusUnavailable, 503, 'the bus did not take the event; nothing was published', { cause: err }));
+    }
+    return id === undefined ? c.json({ accepted: true }, 202) : c.json({ id }, 200);
+  };
+}
+
+/** Read at most `limit` bytes of body; a longer one (by Content-Length or by counting) is a 413. */
+async function readBody(request: Request, limit: number): Promise<Uint8Array | HubError> {
+  const tooLarge = () => new HubError(ErrorCode.PayloadTooLarge, 413, `the payload is larger than ${limit} bytes`);
+  const declared = request.headers.get('content-length');
+  if (declared !== null && Number(declared) > limit) return tooLarge();
+  if (!request.body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = request.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel().catch(() => {});
+      return tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, total);
+}

@@ -1,0 +1,316 @@
+/**
+ * The hub: who is interested in what, and fan-out. Each bus message is encoded once into an SSE
+ * frame, kept in the replay buffer, and the same bytes are queued to every matching stream.
+ *
+ * Overlapping patterns (`orders.*` and `orders.42`) each hold a bus subscription, and a bus delivers
+ * a message once per matching subscription, as NATS does. The oldest matching interest is the one
+ * that carries a message; the other copies are dropped, so each event gets one id and is sent once.
+ */
+import type { ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import type { Bus, BusMessage, BusStatus } from '../bus/bus.js';
+import { PatternIndex } from '../bus/pattern-index.js';
+import { subjectMatches } from '../bus/subject.js';
+import { HubMetrics } from '../metrics.js';
+import { ReplayBuffer } from '../replay/buffer.js';
+import { formatEventId, parseEventId } from '../replay/event-id.js';
+import { CloseReason, SSE_HEADERS, SseConnection } from '../sse/connection.js';
+import { HEARTBEAT_FRAME, HubEventType, checkEventType, encodeFrame, encodeRetry } from '../sse/frame.js';
+import { Interest } from './interest.js';
+
+export const ResetReason = {
+  /** The id is not from this hub's sequence (another process, malformed, or from the future). */
+  UnknownId: 'unknown-id',
+  /** Events after the id on these topics were evicted from the replay buffer. */
+  HistoryGone: 'history-gone',
+  /** This node was not subscribed to one of the topics for the whole gap. */
+  NotCovered: 'not-covered',
+  /** The bus was away; events published meanwhile may never have reached this node. */
+  BusReconnected: 'bus-reconnected',
+} as const;
+export type ResetReason = (typeof ResetReason)[keyof typeof ResetReason];
+
+export interface OpenStream {
+  readonly res: ServerResponse;
+  /** Bus subject patterns, validated and prefixed. */
+  readonly patterns: readonly string[];
+  readonly lastEventId: string | undefined;
+  /** For the connection log line. */
+  readonly remote: string | undefined;
+}
+
+const decoder = new TextDecoder();
+
+export class Hub {
+  readonly metrics: HubMetrics;
+  private readonly replay: ReplayBuffer;
+  private readonly connections = new Set<SseConnection>();
+  private readonly interests = new Map<string, Interest>();
+  private readonly index = new PatternIndex<Interest>();
+  /** Interests with no connection left, oldest first, waiting out their linger period. */
+  private readonly lingering = new Set<Interest>();
+  private readonly retryFrame: Buffer;
+  private readonly heartbeat: NodeJS.Timeout;
+  private interestOrder = 0;
+  private lastSeq = 0;
+  private connectionCounter = 0;
+  private readonly idPrefix = randomBytes(3).toString('hex');
+  private closing = false;
+
+  constructor(
+    private readonly config: Config,
+    readonly bus: Bus,
+    private readonly log: Logger,
+  ) {
+    this.replay = new ReplayBuffer({ maxEvents: config.replayMaxEvents, maxBytes: config.replayMaxBytes, maxAgeMs: config.replayMaxAgeMs });
+    this.retryFrame = encodeRetry(config.retryMs);
+    this.metrics = new HubMetrics({
+      connections: () => this.connections.size,
+      busSubscriptions: () => this.interests.size,
+      replayEvents: () => this.replay.size,
+      replayBytes: () => this.replay.byteSize,
+      busConnected: () => this.bus.isConnected(),
+    });
+    this.heartbeat = setInterval(() => this.beat(), config.heartbeatMs);
+    this.heartbeat.unref();
+    bus.onStatus((status) => this.onBusStatus(status));
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  get subscriptionCount(): number {
+    return this.interests.size;
+  }
+
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
+  get isReady(): boolean {
+    return !this.closing && this.bus.isConnected();
+  }
+
+  /** Start an event stream on `res`. Headers and the retry line leave at once. */
+  async open({ res, patterns, lastEventId, remote }: OpenStream): Promise<void> {
+    const conn = new SseConnection(`${this.idPrefix}-${++this.connectionCounter}`, res, patterns, this.config.maxBufferedBytes);
+    this.connections.add(conn);
+    this.metrics.connectionsOpened.inc();
+    res.writeHead(200, SSE_HEADERS);
+    conn.send(this.retryFrame);
+    conn.writer.flush();
+    this.log.info({ conn: conn.id, remote, topics: patterns, lastEventId }, 'stream opened');
+
+    const interests = patterns.map((pattern) => this.acquire(pattern));
+    const maxAge = this.config.maxConnectionAgeMs > 0 ? this.startAgeLimit(conn) : undefined;
+    conn.signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(maxAge);
+        this.detach(conn, interests);
+      },
+      { once: true },
+    );
+
+    try {
+      await Promise.all(interests.map((interest) => interest.ready));
+    } catch (err) {
+      this.log.warn({ err, conn: conn.id }, 'bus subscription failed; closing stream');
+      conn.close(CloseReason.Shutdown);
+      return;
+    }
+    if (conn.closed) return;
+    this.attach(conn, interests, lastEventId);
+  }
+
+  /** HTTP publish: the bus numbers the event when it can; core NATS cannot (then `id` is undefined). */
+  async publish(subject: string, data: Uint8Array, eventType: string | undefined): Promise<{ id: string | undefined }> {
+    const { seq } = await this.bus.publish(subject, data, eventType);
+    this.metrics.eventsPublished.inc();
+    return { id: seq === undefined ? undefined : formatEventId(this.bus.epoch, seq) };
+  }
+
+  /** Stop taking streams and end every open one cleanly; then release the bus. */
+  async close(): Promise<void> {
+    this.closing = true;
+    clearInterval(this.heartbeat);
+    for (const conn of [...this.connections]) conn.close(CloseReason.Shutdown);
+    for (const interest of [...this.interests.values()]) this.drop(interest);
+    await this.bus.close();
+  }
+
+  // --- connection lifecycle -------------------------------------------------------------------
+
+  /**
+   * Runs synchronously once every interest is active: decide resume or reset, queue the replay,
+   * join the live fan-out. No bus message can arrive in between, so nothing is lost or repeated.
+   */
+  private attach(conn: SseConnection, interests: readonly Interest[], lastEventId: string | undefined): void {
+    const position = this.bus.head();
+    if (lastEventId !== undefined) {
+      const reset = this.resume(conn, interests, lastEventId, position);
+      if (reset) this.sendReset(conn, reset, lastEventId, position);
+    }
+    for (const interest of interests) {
+      interest.pending--;
+      interest.connections.add(conn);
+    }
+    conn.attached = true;
+    // Always last: its id is the position, so a reconnect from here (even by a client that got no
+    // event at all) resumes exactly; it also tells the client the replay is over and it is live.
+    conn.lastSeq = position;
+    conn.send(encodeFrame({ id: formatEventId(this.bus.epoch, position), event: HubEventType.Open, data: '{}' }));
+  }
+
+  /** Queue the replay after `lastEventId`; returns a reset reason instead when history is gone. */
+  private resume(conn: SseConnection, interests: readonly Interest[], lastEventId: string, position: number): ResetReason | undefined {
+    const parsed = parseEventId(lastEventId, this.bus.epoch, position);
+    if (!parsed.known) return ResetReason.UnknownId;
+    const after = parsed.seq;
+    if (interests.some((interest) => interest.coveredSince > after)) return ResetReason.NotCovered;
+    const patterns = conn.patterns;
+    const replay = this.replay.after(after, (subject) => patterns.some((pattern) => subjectMatches(pattern, subject)));
+    if (!replay.complete) return ResetReason.HistoryGone;
+    conn.lastSeq = after;
+    let bytes = 0;
+    for (const frame of replay.frames) bytes += frame.length;
+    // The replay is bounded by the replay buffer and shares its frames: let it through the
+    // slow-consumer limit, which is there for live events that pile up.
+    conn.writer.allow(bytes);
+    for (const frame of replay.frames) conn.send(frame);
+    conn.lastSeq = replay.lastSeq;
+    conn.delivered += replay.frames.length;
+    this.metrics.replaysServed.inc();
+    this.metrics.eventsDelivered.inc(replay.frames.length);
+    this.metrics.bytesWritten.inc(bytes);
+    return undefined;
+  }
+
+  private sendReset(conn: SseConnection, reason: ResetReason, lastEventId: string, position: number): void {
+    const data = JSON.stringify({ reason, lastEventId });
+    // The reset carries the current position as its id: a reconnect after it resumes from here.
+    conn.send(encodeFrame({ id: formatEventId(this.bus.epoch, position), event: HubEventType.Reset, data }));
+    conn.lastSeq = Math.max(conn.lastSeq, position);
+    this.metrics.resetsSent.inc({ reason });
+  }
+
+  private detach(conn: SseConnection, interests: readonly Interest[]): void {
+    this.connections.delete(conn);
+    for (const interest of interests) {
+      if (!interest.connections.delete(conn)) interest.pending--;
+      if (interest.idle) this.release(interest);
+    }
+    const reason = conn.closeReason ?? CloseReason.ClientClosed;
+    this.metrics.connectionsClosed.inc({ reason });
+    if (reason === CloseReason.SlowConsumer) this.metrics.slowConsumers.inc();
+    this.log.info(
+      { conn: conn.id, reason, durationMs: Date.now() - conn.openedAt, delivered: conn.delivered, bytes: conn.writer.bytesWritten },
+      'stream closed',
+    );
+  }
+
+  private startAgeLimit(conn: SseConnection): NodeJS.Timeout {
+    // ±10% jitter so streams opened together do not all end (and reconnect) together.
+    const age = this.config.maxConnectionAgeMs * (0.9 + Math.random() * 0.2);
+    const timer = setTimeout(() => conn.close(CloseReason.MaxAge), age);
+    timer.unref();
+    return timer;
+  }
+
+  private beat(): void {
+    for (const conn of this.connections) {
+      if (!conn.writer.wroteSinceTick) conn.send(HEARTBEAT_FRAME);
+      conn.writer.wroteSinceTick = false;
+    }
+    this.replay.trim();
+  }
+
+  // --- interest and bus subscriptions -----------------------------------------------------------
+
+  private acquire(pattern: string): Interest {
+    let interest = this.interests.get(pattern);
+    if (interest) {
+      this.lingering.delete(interest);
+      clearTimeout(interest.lingerTimer);
+      interest.lingerTimer = undefined;
+    } else {
+      interest = new Interest(pattern, ++this.interestOrder);
+      this.interests.set(pattern, interest);
+      interest.ready = this.subscribe(interest);
+    }
+    interest.pending++;
+    return interest;
+  }
+
+  private async subscribe(interest: Interest): Promise<void> {
+    const { subscription, since } = await this.bus.subscribe(interest.pattern, (msg) => this.onMessage(interest, msg));
+    if (interest.released) return subscription.unsubscribe();
+    interest.subscription = subscription;
+    interest.coveredSince = this.bus.isConnected() ? since : Number.POSITIVE_INFINITY;
+    this.index.add(interest.pattern, interest);
+  }
+
+  private release(interest: Interest): void {
+    if (this.closing || this.config.interestLingerMs === 0) return this.drop(interest);
+    this.lingering.add(interest);
+    interest.lingerTimer = setTimeout(() => this.drop(interest), this.config.interestLingerMs);
+    interest.lingerTimer.unref();
+    if (this.lingering.size > this.config.maxLingeringSubscriptions) {
+      const oldest = this.lingering.values().next().value;
+      if (oldest) this.drop(oldest);
+    }
+  }
+
+  private drop(interest: Interest): void {
+    if (interest.released) return;
+    interest.released = true;
+    clearTimeout(interest.lingerTimer);
+    this.lingering.delete(interest);
+    this.interests.delete(interest.pattern);
+    this.index.remove(interest.pattern, interest);
+    interest.subscription?.unsubscribe();
+  }
+
+  // --- fan-out ----------------------------------------------------------------------------------
+
+  private onMessage(via: Interest, msg: BusMessage): void {
+    const matches = this.index.match(msg.subject);
+    for (const interest of matches) if (interest.order < via.order) return; // an older subscription carries it
+    if (!matches.includes(via) || msg.seq <= this.lastSeq) return;
+    this.lastSeq = msg.seq;
+
+    const eventType = msg.eventType;
+    if (eventType !== undefined && checkEventType(eventType, this.config.maxEventTypeLength)) {
+      this.metrics.eventsRejected.inc();
+      return;
+    }
+    const frame = encodeFrame({ id: formatEventId(this.bus.epoch, msg.seq), event: eventType, data: decoder.decode(msg.data) });
+    this.replay.append(msg.seq, msg.subject, frame);
+    this.metrics.eventsReceived.inc();
+
+    let delivered = 0;
+    for (const interest of matches) {
+      for (const conn of interest.connections) if (conn.deliver(msg.seq, frame)) delivered++;
+    }
+    if (delivered > 0) {
+      this.metrics.eventsDelivered.inc(delivered);
+      this.metrics.bytesWritten.inc(delivered * frame.length);
+    }
+  }
+
+  private onBusStatus(status: BusStatus): void {
+    if (status.type === 'disconnected') {
+      for (const interest of this.interests.values()) interest.coveredSince = Number.POSITIVE_INFINITY;
+      return;
+    }
+    const head = this.bus.head();
+    for (const interest of this.interests.values()) if (interest.subscription) interest.coveredSince = head;
+    if (!status.lostMessages) return;
+    for (const conn of this.connections) {
+      if (conn.attached) this.sendReset(conn, ResetReason.BusReconnected, formatEventId(this.bus.epoch, conn.lastSeq), head);
+    }
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * Event ids are `<epoch>-<seq>`: the epoch names the sequence space (a process for node-local
+ * sequences), the seq orders events within it. Clients treat ids as opaque.
+ */
+
+export type ParsedId = { readonly known: true; readonly seq: number } | { readonly known: false; readonly reason: string };
+
+// Far longer than any id the hub makes; anything longer is not ours and is not worth parsing.
+const MAX_ID_LENGTH = 64;
+
+export function formatEventId(epoch: string, seq: number): string {
+  return `${epoch}-${seq}`;
+}
+
+/** Reads an id a client sent back. `head` is the highest seq this hub has handed out. */
+export function parseEventId(id: string, epoch: string, head: number): ParsedId {
+  if (id.length > MAX_ID_LENGTH) return { known: false, reason: 'unknown-id' };
+  const dash = id.lastIndexOf('-');
+  if (dash <= 0 || id.slice(0, dash) !== epoch) return { known: false, reason: 'unknown-id' };
+  const digits = id.slice(dash + 1);
+  if (!/^\d{1,15}$/.test(digits)) return { known: false, reason: 'unknown-id' };
+  const seq = Number(digits);
+  if (seq > head) return { known: false, reason: 'unknown-id' };
+  return { known: true, seq };
+}

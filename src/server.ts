@@ -1,0 +1,69 @@
+/**
+ * Builds a running hub from a Config: bus, hub, HTTP server. main.ts uses it for the process;
+ * tests use it to start hubs on port 0.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { createAdaptorServer } from '@hono/node-server';
+import type { Config } from './config.js';
+import type { Logger } from './log.js';
+import type { Bus } from './bus/bus.js';
+import { MemoryBus } from './bus/memory.js';
+import { NatsBus } from './bus/nats.js';
+import { Hub } from './hub/hub.js';
+import { createApp } from './http/app.js';
+
+export interface RunningHub {
+  readonly hub: Hub;
+  readonly server: Server;
+  readonly port: number;
+  /** http://host:port, with 127.0.0.1 when listening on every interface. */
+  readonly url: string;
+  /** Graceful stop: not ready, no new streams, every stream ended, bus closed. Bounded by HUB_SHUTDOWN_TIMEOUT_MS. */
+  shutdown(): Promise<void>;
+}
+
+export function createBus(config: Config, log: Logger): Bus {
+  if (config.natsServers.length === 0) {
+    log.info('embedded bus: single node, no NATS (set NATS_URL to run several nodes)');
+    return new MemoryBus();
+  }
+  log.info({ servers: config.natsServers }, 'core NATS bus: ids are per node; resume works on the same node');
+  return new NatsBus({ servers: config.natsServers, log });
+}
+
+export async function startHub(config: Config, log: Logger): Promise<RunningHub> {
+  const bus = createBus(config, log);
+  const hub = new Hub(config, bus, log);
+  const app = createApp(hub, config, log);
+  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  // Event streams are long-lived: no request timeout may cut them (Node 18+ defaults to 300 s).
+  server.requestTimeout = 0;
+  server.headersTimeout = 30_000;
+  server.keepAliveTimeout = 5_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  log.info({ host: config.host, port, bus: bus.kind }, 'ssehub listening');
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = (): Promise<void> => (stopping ??= stop());
+  async function stop(): Promise<void> {
+    const deadline = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref());
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // server.close() waits for open streams forever: end them ourselves, then the idle sockets.
+    await hub.close();
+    server.closeIdleConnections();
+    await Promise.race([closed, deadline]);
+    server.closeAllConnections();
+  }
+
+  return { hub, server, port, url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, shutdown };
+}

@@ -1,0 +1,71 @@
+/**
+ * SSE framing per the WHATWG HTML spec ("Server-sent events", event stream interpretation).
+ * An event is encoded once, to bytes, and those bytes go to every subscriber and into the replay buffer.
+ */
+
+/** The event type a browser dispatches to `onmessage`; omitted on the wire. */
+export const DEFAULT_EVENT_TYPE = 'message';
+
+/** Event types the hub itself sends; publishers may not use the `hub.` namespace. */
+export const HubEventType = {
+  /** History the subscriber needed is gone: reload state. Data: {"reason", "lastEventId"}. */
+  Reset: 'hub.reset',
+  /** Sent after any replay: its id is the stream position, so even an idle client resumes exactly. */
+  Open: 'hub.open',
+} as const;
+export const RESERVED_EVENT_PREFIX = 'hub.';
+
+// Payload lines end at \r\n, \n or a lone \r (spec: "end of line"); each becomes one data: line.
+const LINE_BREAK = /\r\n|\r|\n/;
+
+export interface FrameFields {
+  readonly id?: string | undefined;
+  /** Omit or pass `message` for the default type. */
+  readonly event?: string | undefined;
+  readonly data: string;
+}
+
+/**
+ * Encode one event. `id` and `event` must hold no CR, LF or NUL (callers validate them at the edge;
+ * this throws to keep a bug from splitting a frame). A browser gets `data` back exactly, with every
+ * line break as \n.
+ */
+export function encodeFrame({ id, event, data }: FrameFields): Buffer {
+  let text = '';
+  if (id !== undefined) {
+    assertSingleLine('id', id);
+    text += `id: ${id}\n`;
+  }
+  if (event !== undefined && event !== DEFAULT_EVENT_TYPE) {
+    assertSingleLine('event', event);
+    text += `event: ${event}\n`;
+  }
+  if (!LINE_BREAK.test(data)) {
+    text += `data: ${data}\n\n`;
+  } else {
+    for (const line of data.split(LINE_BREAK)) text += `data: ${line}\n`;
+    text += '\n';
+  }
+  return Buffer.from(text, 'utf8');
+}
+
+/** A comment line: ignored by clients, keeps proxies and NATs from timing the stream out. */
+export const HEARTBEAT_FRAME: Buffer = Buffer.from(':\n\n', 'utf8');
+
+export function encodeRetry(retryMs: number): Buffer {
+  return Buffer.from(`retry: ${retryMs}\n\n`, 'utf8');
+}
+
+function assertSingleLine(field: string, value: string): void {
+  if (/[\r\n\0]/.test(value)) throw new TypeError(`SSE ${field} must not contain CR, LF or NUL`);
+}
+
+/** The check the HTTP edge applies to publisher-chosen event types. Returns a problem or undefined. */
+export function checkEventType(event: string, maxLength: number): string | undefined {
+  if (event === '') return 'is empty';
+  if (event.length > maxLength) return `is longer than ${maxLength} characters`;
+  if (/[\r\n\0]/.test(event)) return 'contains a line break or NUL';
+  if (/[\s\u0000-\u001f\u007f]/u.test(event)) return 'contains whitespace or a control character';
+  if (event.startsWith(RESERVED_EVENT_PREFIX)) return `types starting with "${RESERVED_EVENT_PREFIX}" are reserved for the hub`;
+  return undefined;
+}
