@@ -49,6 +49,16 @@ export async function startHub(config: Config, log: Logger): Promise<RunningHub>
       resolve();
     });
   });
+  // Responses not yet finished (event streams included), so shutdown can let them finish and then
+  // close every socket, idle or never used, without waiting for clients to hang up.
+  let inFlight = 0;
+  let settled: (() => void) | undefined;
+  server.on('request', (_req, res) => {
+    inFlight++;
+    res.once('close', () => {
+      if (--inFlight === 0) settled?.();
+    });
+  });
   const port = (server.address() as AddressInfo).port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   log.info({ host: config.host, port, bus: bus.kind }, 'ssehub listening');
@@ -58,11 +68,14 @@ export async function startHub(config: Config, log: Logger): Promise<RunningHub>
   async function stop(): Promise<void> {
     const deadline = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref());
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    // server.close() waits for open streams forever: end them ourselves, then the idle sockets.
+    // server.close() waits for open streams forever: end them ourselves first.
     await hub.close();
-    server.closeIdleConnections();
-    await Promise.race([closed, deadline]);
+    const drained = new Promise<void>((resolve) => (settled = resolve));
+    if (inFlight > 0) await Promise.race([drained, deadline]);
+    // Every response is finished (or the deadline passed): what is left is idle keep-alive sockets and
+    // sockets that never sent a request, which server.close() would otherwise wait on.
     server.closeAllConnections();
+    await Promise.race([closed, deadline]);
   }
 
   return { hub, server, port, url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, shutdown };

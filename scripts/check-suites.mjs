@@ -1,0 +1,21 @@
+// Fails unless every required group of tests ran and passed: a test that needs a server must not
+// quietly vanish from the run. Groups are marked in test names: "[nats]", and so on.
+import { readFileSync } from 'node:fs';
+
+const REQUIRED = process.argv.slice(2);
+const report = JSON.parse(readFileSync('test-artifacts/vitest.json', 'utf8'));
+const tests = report.testResults.flatMap((file) => file.assertionResults);
+let failed = false;
+for (const tag of REQUIRED) {
+  const group = tests.filter((t) => t.fullName.includes(`[${tag}]`));
+  const passed = group.filter((t) => t.status === 'passed').length;
+  console.log(`suite check: [${tag}] ${passed} of ${group.length} passed`);
+  if (group.length === 0 || passed !== group.length) failed = true;
+}
+const counts = { passed: report.numPassedTests, failed: report.numFailedTests, skipped: report.numPendingTests + report.numTodoTests };
+console.log(`${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
+if (counts.skipped > 0) {
+  console.log('suite check: skipped tests are not allowed');
+  failed = true;
+}
+process.exit(failed || counts.failed > 0 ? 1 : 0);

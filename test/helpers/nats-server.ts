@@ -1,0 +1,99 @@
+/**
+ * Starts a real nats-server (Debian package `nats-server`) on a free port and stops it.
+ * There is no fallback: a missing binary fails the test loudly (scripts/test.sh installs it).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sleep } from './wait.js';
+
+export const NATS_SERVER_BIN = process.env.NATS_SERVER_BIN ?? 'nats-server';
+
+export interface NatsServer {
+  readonly url: string;
+  readonly port: number;
+  /** JetStream storage directory, kept across restart(). */
+  readonly storeDir: string;
+  /** Stop (SIGTERM, or SIGKILL with `hard`) and wait for the process to exit. */
+  stop(hard?: boolean): Promise<void>;
+  /** Start again on the same port and store (after stop()). */
+  restart(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export function assertNatsServerInstalled(): void {
+  const probe = spawnSync(NATS_SERVER_BIN, ['--version'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) {
+    throw new Error(`nats-server is not installed (${NATS_SERVER_BIN}): run "npm test", which installs it with apt, or "apt-get install nats-server"`);
+  }
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+export async function startNatsServer(options: { jetstream?: boolean; port?: number } = {}): Promise<NatsServer> {
+  assertNatsServerInstalled();
+  const port = options.port ?? (await freePort());
+  const storeDir = mkdtempSync(join(tmpdir(), 'ssehub-nats-'));
+  let child: ChildProcess | undefined;
+
+  const launch = async (): Promise<void> => {
+    const args = ['-a', '127.0.0.1', '-p', String(port)];
+    if (options.jetstream) args.push('-js', '-sd', storeDir);
+    let output = '';
+    const proc = spawn(NATS_SERVER_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    proc.stderr?.on('data', (chunk: Buffer) => {
+      if (output.length < 8192) output += chunk.toString();
+    });
+    child = proc;
+    const deadline = Date.now() + 10_000;
+    while (!(await canConnect(port))) {
+      if (proc.exitCode !== null) throw new Error(`nats-server exited with ${proc.exitCode}: ${output}`);
+      if (Date.now() > deadline) throw new Error(`nats-server did not listen on ${port} within 10 s: ${output}`);
+      await sleep(25);
+    }
+  };
+
+  const stop = async (hard = false): Promise<void> => {
+    const proc = child;
+    child = undefined;
+    if (!proc || proc.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    proc.kill(hard ? 'SIGKILL' : 'SIGTERM');
+    await exited;
+  };
+
+  await launch();
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    storeDir,
+    stop,
+    restart: launch,
+    async [Symbol.asyncDispose]() {
+      await stop();
+      rmSync(storeDir, { recursive: true, force: true });
+    },
+  };
+}
