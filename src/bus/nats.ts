@@ -67,7 +67,9 @@ export class NatsBus implements Bus {
     });
     // After a round trip the server has our SUB: every later message reaches us.
     await nc.flush();
-    return { subscription: { pattern, unsubscribe: () => sub.unsubscribe() }, since: this.seq };
+    // Messages nobody here listened to never got a number, so the sequence alone cannot show that
+    // this pattern was uncovered before now. Spending a number marks the moment coverage began.
+    return { subscription: { pattern, unsubscribe: () => sub.unsubscribe() }, since: ++this.seq };
   }
 
   async publish(subject: string, data: Uint8Array, eventType?: string): Promise<PublishResult> {
@@ -117,6 +119,9 @@ export class NatsBus implements Bus {
   private setConnected(connected: boolean, reason: string, lostMessages = false): void {
     if (this.connected === connected) return;
     this.connected = connected;
+    // Same reason as in subscribe(): the outage must lie between two numbers, or a client positioned
+    // just before it would look covered.
+    if (connected && lostMessages) this.seq++;
     this.options.log.info({ nats: reason }, connected ? 'bus connected' : 'bus disconnected');
     const status: BusStatus = connected ? { type: 'connected', lostMessages } : { type: 'disconnected', reason };
     for (const listener of this.listeners) listener(status);
