@@ -7,4 +7,5 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 bash scripts/ensure-system-deps.sh nats-server=nats-server
 mkdir -p test-artifacts
+npx tsc -p tsconfig.json --noEmit
 exec npx vitest run --reporter=default --reporter=json --outputFile.json=test-artifacts/vitest.json "$@"
