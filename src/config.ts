@@ -5,6 +5,7 @@
  */
 import { ConfigError } from './errors.js';
 import { validateSubjectPrefix } from './bus/subject.js';
+import type { JetStreamSettings } from './bus/jetstream.js';
 
 export const DEFAULTS = {
   HOST: '0.0.0.0',
@@ -28,6 +29,16 @@ export const DEFAULTS = {
   HUB_INTEREST_LINGER_MS: 60_000,
   HUB_MAX_LINGERING_SUBSCRIPTIONS: 10_000,
   HUB_SHUTDOWN_TIMEOUT_MS: 10_000,
+  /** 1: JetStream mode (needs NATS_URL): cluster-wide ids, resume on any node, no loss across NATS outages. */
+  HUB_JETSTREAM: 0,
+  HUB_JETSTREAM_STREAM: 'SSEHUB',
+  HUB_JETSTREAM_MAX_MSGS: 1_000_000,
+  HUB_JETSTREAM_MAX_BYTES: 1024 * 1024 * 1024,
+  HUB_JETSTREAM_MAX_AGE_MS: 24 * 3_600_000,
+  HUB_JETSTREAM_REPLICAS: 1,
+  HUB_JETSTREAM_STORAGE: 'file',
+  HUB_JETSTREAM_DUPLICATE_WINDOW_MS: 120_000,
+  HUB_HISTORY_MAX_EVENTS: 10_000,
   LOG_LEVEL: 'info',
 } as const;
 
@@ -71,6 +82,10 @@ export interface Config {
   readonly maxLingeringSubscriptions: number;
   /** Time allowed from SIGTERM to exit. Default 10000 ms. */
   readonly shutdownTimeoutMs: number;
+  /** JetStream mode settings; undefined in the embedded and core NATS modes. */
+  readonly jetstream: JetStreamSettings | undefined;
+  /** Most events one resume may read back from the bus (JetStream) before it is `too-far-behind`. Default 10000. */
+  readonly historyMaxEvents: number;
   readonly logLevel: LogLevel;
 }
 
@@ -110,6 +125,7 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const heartbeatMs = int(env, 'HUB_HEARTBEAT_MS', 100, 3_600_000);
+  const jetstream = loadJetStream(env, subjectPrefix, natsServers.length > 0);
   return Object.freeze({
     host: str(env, 'HOST'),
     port: int(env, 'PORT', 0, 65535),
@@ -130,6 +146,29 @@ export function loadConfig(env: Env = process.env): Config {
     interestLingerMs: int(env, 'HUB_INTEREST_LINGER_MS', 0, 24 * 3_600_000),
     maxLingeringSubscriptions: int(env, 'HUB_MAX_LINGERING_SUBSCRIPTIONS', 0, 10_000_000),
     shutdownTimeoutMs: int(env, 'HUB_SHUTDOWN_TIMEOUT_MS', 100, 3_600_000),
+    jetstream,
+    historyMaxEvents: int(env, 'HUB_HISTORY_MAX_EVENTS', 0, 10_000_000),
     logLevel,
+  });
+}
+
+function loadJetStream(env: Env, subjectPrefix: string, haveNats: boolean): JetStreamSettings | undefined {
+  const on = str(env, 'HUB_JETSTREAM');
+  if (on !== '0' && on !== '1') throw new ConfigError('HUB_JETSTREAM', `must be 0 or 1, got "${on}"`);
+  if (on === '0') return undefined;
+  if (!haveNats) throw new ConfigError('HUB_JETSTREAM', 'needs NATS_URL: JetStream lives in a NATS server');
+  const stream = str(env, 'HUB_JETSTREAM_STREAM');
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(stream)) throw new ConfigError('HUB_JETSTREAM_STREAM', `must be 1-64 letters, digits, _ or -, got "${stream}"`);
+  const storage = str(env, 'HUB_JETSTREAM_STORAGE');
+  if (storage !== 'file' && storage !== 'memory') throw new ConfigError('HUB_JETSTREAM_STORAGE', `must be file or memory, got "${storage}"`);
+  return Object.freeze({
+    stream,
+    subjects: `${subjectPrefix}.>`,
+    maxMsgs: int(env, 'HUB_JETSTREAM_MAX_MSGS', 1, Number.MAX_SAFE_INTEGER),
+    maxBytes: int(env, 'HUB_JETSTREAM_MAX_BYTES', 1024, Number.MAX_SAFE_INTEGER),
+    maxAgeMs: int(env, 'HUB_JETSTREAM_MAX_AGE_MS', 1000, 365 * 24 * 3_600_000),
+    replicas: int(env, 'HUB_JETSTREAM_REPLICAS', 1, 5),
+    storage,
+    duplicateWindowMs: int(env, 'HUB_JETSTREAM_DUPLICATE_WINDOW_MS', 100, 7 * 24 * 3_600_000),
   });
 }

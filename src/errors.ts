@@ -11,6 +11,7 @@ export const ErrorCode = {
   BadEventType: 'bad_event_type',
   PayloadTooLarge: 'payload_too_large',
   BadPayload: 'bad_payload',
+  BadMsgId: 'bad_msg_id',
   TooManyConnections: 'too_many_connections',
   BusUnavailable: 'bus_unavailable',
   ShuttingDown: 'shutting_down',

@@ -10,6 +10,7 @@ import type { Logger } from './log.js';
 import type { Bus } from './bus/bus.js';
 import { MemoryBus } from './bus/memory.js';
 import { NatsBus } from './bus/nats.js';
+import { JetStreamBus } from './bus/jetstream.js';
 import { Hub } from './hub/hub.js';
 import { createApp } from './http/app.js';
 
@@ -27,6 +28,10 @@ export function createBus(config: Config, log: Logger): Bus {
   if (config.natsServers.length === 0) {
     log.info('embedded bus: single node, no NATS (set NATS_URL to run several nodes)');
     return new MemoryBus();
+  }
+  if (config.jetstream) {
+    log.info({ servers: config.natsServers, stream: config.jetstream.stream }, 'JetStream bus: cluster-wide ids, resume on any node');
+    return new JetStreamBus({ servers: config.natsServers, settings: config.jetstream, log });
   }
   log.info({ servers: config.natsServers }, 'core NATS bus: ids are per node; resume works on the same node');
   return new NatsBus({ servers: config.natsServers, log });

@@ -36,8 +36,30 @@ export interface PublishResult {
  */
 export type BusStatus = { type: 'connected'; lostMessages: boolean } | { type: 'disconnected'; reason: string };
 
+/** What a bus can give back of its past, for a resume the replay buffer cannot serve. */
+export type HistoryResult =
+  | { readonly complete: true; readonly messages: readonly BusMessage[] }
+  | { readonly complete: false; readonly reason: 'history-gone' | 'too-far-behind' };
+
+export interface PublishOptions {
+  /** Sets the SSE event type (`Sse-Event` header); undefined means `message`. */
+  readonly eventType?: string | undefined;
+  /** De-duplication key (`Nats-Msg-Id`): JetStream stores one event per key within its window. */
+  readonly msgId?: string | undefined;
+}
+
 export interface Bus {
-  readonly kind: 'memory' | 'nats';
+  readonly kind: 'memory' | 'nats' | 'jetstream';
+  /**
+   * True when the bus never loses a message across its own outages (JetStream redelivers from where
+   * it stopped): coverage does not break when it disconnects.
+   */
+  readonly durable: boolean;
+  /**
+   * True when every node numbers events alike (JetStream stream sequence): an id ahead of this
+   * node's head is a real event this node has not received yet, not an unknown one.
+   */
+  readonly sharedIds: boolean;
   /**
    * Names the sequence space of `seq`: ids from another epoch (another process, for node-local
    * sequences) are unknown here.
@@ -48,7 +70,12 @@ export interface Bus {
    * afterwards with a seq above the returned `since` will be delivered to `onMessage`.
    */
   subscribe(pattern: string, onMessage: MessageHandler): Promise<{ subscription: BusSubscription; since: number }>;
-  publish(subject: string, data: Uint8Array, eventType?: string): Promise<PublishResult>;
+  publish(subject: string, data: Uint8Array, options?: PublishOptions): Promise<PublishResult>;
+  /**
+   * The messages with seq in (afterSeq, upToSeq] on subjects matching any of `patterns`, oldest
+   * first, at most `limit` of them; only buses that keep history (JetStream) have it.
+   */
+  history?(afterSeq: number, upToSeq: number, patterns: readonly string[], limit: number): Promise<HistoryResult>;
   /** The highest seq delivered so far (0 before any). */
   head(): number;
   isConnected(): boolean;
@@ -58,3 +85,5 @@ export interface Bus {
 
 /** The NATS message header that carries the SSE event type. */
 export const EVENT_TYPE_HEADER = 'Sse-Event';
+/** The NATS header JetStream de-duplicates on. */
+export const MSG_ID_HEADER = 'Nats-Msg-Id';

@@ -5,7 +5,7 @@
  * ones included.
  */
 import { randomBytes } from 'node:crypto';
-import type { Bus, BusMessage, BusStatus, BusSubscription, MessageHandler, PublishResult } from './bus.js';
+import type { Bus, BusMessage, BusStatus, BusSubscription, MessageHandler, PublishOptions, PublishResult } from './bus.js';
 import { PatternIndex } from './pattern-index.js';
 
 interface MemorySubscription extends BusSubscription {
@@ -15,6 +15,8 @@ interface MemorySubscription extends BusSubscription {
 
 export class MemoryBus implements Bus {
   readonly kind = 'memory';
+  readonly durable = true;
+  readonly sharedIds = false;
   readonly epoch = randomBytes(4).toString('hex');
   private seq = 0;
   private closed = false;
@@ -36,9 +38,10 @@ export class MemoryBus implements Bus {
     return { subscription, since: this.seq };
   }
 
-  async publish(subject: string, data: Uint8Array, eventType?: string): Promise<PublishResult> {
+  /** `msgId` is ignored: one process, no redelivery, nothing to de-duplicate. */
+  async publish(subject: string, data: Uint8Array, options: PublishOptions = {}): Promise<PublishResult> {
     if (this.closed) throw new Error('bus is closed');
-    const msg: BusMessage = { subject, data, eventType, seq: ++this.seq };
+    const msg: BusMessage = { subject, data, eventType: options.eventType, seq: ++this.seq };
     // match() returns a snapshot, so a handler that subscribes or unsubscribes does not change who
     // gets this message; one unsubscribed meanwhile is skipped, as NATS would.
     for (const sub of this.subscriptions.match(subject)) {

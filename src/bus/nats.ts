@@ -3,13 +3,14 @@
  * them, under an epoch that is new each process, so a resume works on the same replica only.
  * Messages published while the connection is down are lost; the hub tells clients with `hub.reset`.
  *
- * Client library: `nats` (v2), one package that also carries JetStream. It talks to Debian's
- * nats-server 2.9. `maxReconnectAttempts: -1` because the default gives up for good after ~20 s.
+ * Client library: `nats` (v2), one package that also carries JetStream, and talks to Debian's
+ * nats-server 2.9 (see docs/nats.md for the choice).
  */
 import { randomBytes } from 'node:crypto';
-import { connect, headers, Events, type NatsConnection, type Subscription } from 'nats';
+import { headers, type MsgHdrs, type NatsConnection, type Subscription } from 'nats';
 import type { Logger } from '../log.js';
-import { EVENT_TYPE_HEADER, type Bus, type BusStatus, type BusSubscription, type MessageHandler, type PublishResult } from './bus.js';
+import { connectNats, watchNats } from './nats-connection.js';
+import { EVENT_TYPE_HEADER, MSG_ID_HEADER, type Bus, type BusStatus, type BusSubscription, type MessageHandler, type PublishOptions, type PublishResult } from './bus.js';
 
 export interface NatsBusOptions {
   readonly servers: readonly string[];
@@ -19,6 +20,8 @@ export interface NatsBusOptions {
 
 export class NatsBus implements Bus {
   readonly kind = 'nats';
+  readonly durable = false;
+  readonly sharedIds = false;
   readonly epoch = randomBytes(4).toString('hex');
   private seq = 0;
   private connected = false;
@@ -29,22 +32,22 @@ export class NatsBus implements Bus {
   private readonly connection: Promise<NatsConnection>;
 
   constructor(private readonly options: NatsBusOptions) {
-    this.connection = connect({
-      servers: [...options.servers],
-      name: options.name ?? 'ssehub',
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 500,
-      waitOnFirstConnect: true,
-      pingInterval: 10_000,
-      maxPingOut: 2,
-    });
+    this.connection = connectNats(options.servers, options.name ?? 'ssehub');
     this.connection.then(
       (nc) => {
         this.nc = nc;
         // close() came first: nats.js cannot cancel a first connect, so undo it as soon as it lands.
         if (this.closing) return void nc.close();
         this.setConnected(true, 'connected', false);
-        void this.watch(nc);
+        void watchNats(
+          nc,
+          {
+            disconnected: (reason) => this.setConnected(false, reason),
+            reconnected: (reason) => this.setConnected(true, reason, true),
+          },
+          options.log,
+          () => this.closing,
+        );
       },
       (err: unknown) => options.log.error({ err }, 'nats connection failed for good'),
     );
@@ -72,12 +75,11 @@ export class NatsBus implements Bus {
     return { subscription: { pattern, unsubscribe: () => sub.unsubscribe() }, since: ++this.seq };
   }
 
-  async publish(subject: string, data: Uint8Array, eventType?: string): Promise<PublishResult> {
+  /** Core NATS keeps nothing, so `msgId` only travels as a header for consumers that care. */
+  async publish(subject: string, data: Uint8Array, options: PublishOptions = {}): Promise<PublishResult> {
     if (!this.connected) throw new Error('NATS is not connected');
     const nc = await this.connection;
-    const h = eventType === undefined ? undefined : headers();
-    if (h && eventType !== undefined) h.set(EVENT_TYPE_HEADER, eventType);
-    nc.publish(subject, data, h ? { headers: h } : undefined);
+    nc.publish(subject, data, { headers: natsHeaders(options) });
     // Core NATS acknowledges nothing; flush at least proves the server has the message.
     await nc.flush();
     return { seq: undefined };
@@ -102,20 +104,6 @@ export class NatsBus implements Bus {
     this.connected = false;
   }
 
-  private async watch(nc: NatsConnection): Promise<void> {
-    for await (const status of nc.status()) {
-      if (status.type === Events.Disconnect) this.setConnected(false, `disconnected from ${status.data}`);
-      else if (status.type === Events.Reconnect) {
-        // The client re-sends our SUBs on reconnect; a flush makes sure the server has them before
-        // we call the bus connected (the hub then trusts coverage from this point on).
-        await nc.flush().catch(() => {});
-        this.setConnected(true, `reconnected to ${status.data}`, true);
-      } else if (status.type === Events.Error) this.options.log.warn({ data: status.data }, 'nats async error');
-    }
-    if (!this.closing) this.options.log.error('nats connection closed');
-    this.setConnected(false, 'closed');
-  }
-
   private setConnected(connected: boolean, reason: string, lostMessages = false): void {
     if (this.connected === connected) return;
     this.connected = connected;
@@ -126,4 +114,13 @@ export class NatsBus implements Bus {
     const status: BusStatus = connected ? { type: 'connected', lostMessages } : { type: 'disconnected', reason };
     for (const listener of this.listeners) listener(status);
   }
+}
+
+/** The NATS headers that carry an event's type and de-duplication key, or undefined for none. */
+export function natsHeaders({ eventType, msgId }: PublishOptions): MsgHdrs | undefined {
+  if (eventType === undefined && msgId === undefined) return undefined;
+  const h = headers();
+  if (eventType !== undefined) h.set(EVENT_TYPE_HEADER, eventType);
+  if (msgId !== undefined) h.set(MSG_ID_HEADER, msgId);
+  return h;
 }

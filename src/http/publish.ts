@@ -1,4 +1,7 @@
-/** POST /publish?topic=T[&event=TYPE]: body is the payload, UTF-8 text up to HUB_MAX_EVENT_BYTES. */
+/**
+ * POST /publish?topic=T[&event=TYPE]: body is the payload, UTF-8 text up to HUB_MAX_EVENT_BYTES.
+ * A `Nats-Msg-Id` (or `Idempotency-Key`) header makes a retried publish safe in JetStream mode.
+ */
 import type { Context } from 'hono';
 import type { Config } from '../config.js';
 import { ErrorCode, HubError } from '../errors.js';
@@ -28,6 +31,11 @@ export function publishHandler(hub: Hub, config: Config, subjects: SubjectSpace,
       if (problem) return refuse(new HubError(ErrorCode.BadEventType, 400, `event type ${JSON.stringify(eventType.slice(0, 64))}: ${problem}`));
     }
 
+    const msgId = c.req.header('nats-msg-id') ?? c.req.header('idempotency-key');
+    if (msgId !== undefined && !/^[\x21-\x7e]{1,128}$/.test(msgId)) {
+      return refuse(new HubError(ErrorCode.BadMsgId, 400, 'Nats-Msg-Id / Idempotency-Key must be 1-128 visible ASCII characters'));
+    }
+
     const body = await readBody(c.req.raw, config.maxEventBytes);
     if (body instanceof HubError) return refuse(body);
     try {
@@ -39,7 +47,7 @@ export function publishHandler(hub: Hub, config: Config, subjects: SubjectSpace,
     if (!hub.bus.isConnected()) return refuse(new HubError(ErrorCode.BusUnavailable, 503, 'the bus is not connected; nothing was published'));
     let id: string | undefined;
     try {
-      ({ id } = await hub.publish(subjects.toSubject(topic), body, eventType === 'message' ? undefined : eventType));
+      ({ id } = await hub.publish(subjects.toSubject(topic), body, { eventType: eventType === 'message' ? undefined : eventType, msgId }));
     } catch (err) {
       log.warn({ err }, 'publish failed');
       return refuse(new HubError(ErrorCode.BusUnavailable, 503, 'the bus did not take the event; nothing was published', { cause: err }));

@@ -10,27 +10,15 @@ import type { ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import type { Bus, BusMessage, BusStatus } from '../bus/bus.js';
+import type { Bus, BusMessage, BusStatus, PublishOptions } from '../bus/bus.js';
 import { PatternIndex } from '../bus/pattern-index.js';
-import { subjectMatches } from '../bus/subject.js';
 import { HubMetrics } from '../metrics.js';
 import { ReplayBuffer } from '../replay/buffer.js';
-import { formatEventId, parseEventId } from '../replay/event-id.js';
+import { formatEventId } from '../replay/event-id.js';
+import { planResume, ResetReason, type ResumePlan } from '../replay/resume.js';
 import { CloseReason, SSE_HEADERS, SseConnection } from '../sse/connection.js';
 import { HEARTBEAT_FRAME, HubEventType, checkEventType, encodeFrame, encodeRetry } from '../sse/frame.js';
 import { Interest } from './interest.js';
-
-export const ResetReason = {
-  /** The id is not from this hub's sequence (another process, malformed, or from the future). */
-  UnknownId: 'unknown-id',
-  /** Events after the id on these topics were evicted from the replay buffer. */
-  HistoryGone: 'history-gone',
-  /** This node was not subscribed to one of the topics for the whole gap. */
-  NotCovered: 'not-covered',
-  /** The bus was away; events published meanwhile may never have reached this node. */
-  BusReconnected: 'bus-reconnected',
-} as const;
-export type ResetReason = (typeof ResetReason)[keyof typeof ResetReason];
 
 export interface OpenStream {
   readonly res: ServerResponse;
@@ -127,8 +115,8 @@ export class Hub {
   }
 
   /** HTTP publish: the bus numbers the event when it can; core NATS cannot (then `id` is undefined). */
-  async publish(subject: string, data: Uint8Array, eventType: string | undefined): Promise<{ id: string | undefined }> {
-    const { seq } = await this.bus.publish(subject, data, eventType);
+  async publish(subject: string, data: Uint8Array, options: PublishOptions): Promise<{ id: string | undefined }> {
+    const { seq } = await this.bus.publish(subject, data, options);
     this.metrics.eventsPublished.inc();
     return { id: seq === undefined ? undefined : formatEventId(this.bus.epoch, seq) };
   }
@@ -145,48 +133,86 @@ export class Hub {
   // --- connection lifecycle -------------------------------------------------------------------
 
   /**
-   * Runs synchronously once every interest is active: decide resume or reset, queue the replay,
-   * join the live fan-out. No bus message can arrive in between, so nothing is lost or repeated.
+   * Runs synchronously once every interest is active: decide how to catch up, queue the replay, join
+   * the live fan-out. No bus message can arrive in between, so nothing is lost or repeated. When the
+   * history must come from the bus (asynchronously), live events are held until it has been written.
    */
   private attach(conn: SseConnection, interests: readonly Interest[], lastEventId: string | undefined): void {
     const position = this.bus.head();
-    if (lastEventId !== undefined) {
-      const reset = this.resume(conn, interests, lastEventId, position);
-      if (reset) this.sendReset(conn, reset, lastEventId, position);
-    }
     for (const interest of interests) {
       interest.pending--;
       interest.connections.add(conn);
     }
     conn.attached = true;
-    // Always last: its id is the position, so a reconnect from here (even by a client that got no
-    // event at all) resumes exactly; it also tells the client the replay is over and it is live.
-    conn.lastSeq = position;
-    conn.send(encodeFrame({ id: formatEventId(this.bus.epoch, position), event: HubEventType.Open, data: '{}' }));
+    if (lastEventId === undefined) return this.sendOpen(conn, position);
+
+    const plan: ResumePlan = planResume(lastEventId, {
+      epoch: this.bus.epoch,
+      position,
+      sharedIds: this.bus.sharedIds,
+      busHasHistory: this.bus.history !== undefined,
+      coveredSince: Math.max(...interests.map((interest) => interest.coveredSince)),
+      replay: this.replay,
+      patterns: conn.patterns,
+    });
+    switch (plan.kind) {
+      case 'replay':
+        this.sendReplay(conn, plan.frames);
+        return this.sendOpen(conn, position);
+      case 'ahead':
+        conn.lastSeq = plan.after;
+        return this.sendOpen(conn, plan.after);
+      case 'reset':
+        this.sendReset(conn, plan.reason, lastEventId, position);
+        return this.sendOpen(conn, position);
+      case 'history':
+        conn.hold();
+        void this.catchUpFromBus(conn, lastEventId, plan.after, position);
+    }
   }
 
-  /** Queue the replay after `lastEventId`; returns a reset reason instead when history is gone. */
-  private resume(conn: SseConnection, interests: readonly Interest[], lastEventId: string, position: number): ResetReason | undefined {
-    const parsed = parseEventId(lastEventId, this.bus.epoch, position);
-    if (!parsed.known) return ResetReason.UnknownId;
-    const after = parsed.seq;
-    if (interests.some((interest) => interest.coveredSince > after)) return ResetReason.NotCovered;
-    const patterns = conn.patterns;
-    const replay = this.replay.after(after, (subject) => patterns.some((pattern) => subjectMatches(pattern, subject)));
-    if (!replay.complete) return ResetReason.HistoryGone;
-    conn.lastSeq = after;
+  /** Read (after, position] back from the bus, write it, then go live with what was held meanwhile. */
+  private async catchUpFromBus(conn: SseConnection, lastEventId: string, after: number, position: number): Promise<void> {
+    try {
+      const history = await this.bus.history!(after, position, conn.patterns, this.config.historyMaxEvents);
+      if (conn.closed) return;
+      if (history.complete) {
+        const frames: Buffer[] = [];
+        for (const msg of history.messages) {
+          const frame = this.frameFor(msg);
+          if (frame) frames.push(frame);
+        }
+        this.sendReplay(conn, frames);
+      } else this.sendReset(conn, history.reason, lastEventId, position);
+      this.sendOpen(conn, position);
+      conn.release();
+    } catch (err) {
+      // The client keeps its Last-Event-ID and tries again after its retry delay: no reset needed.
+      this.log.warn({ err, conn: conn.id }, 'reading history from the bus failed; closing the stream');
+      conn.close(CloseReason.BusUnavailable);
+    }
+  }
+
+  private sendReplay(conn: SseConnection, frames: readonly Buffer[]): void {
     let bytes = 0;
-    for (const frame of replay.frames) bytes += frame.length;
-    // The replay is bounded by the replay buffer and shares its frames: let it through the
-    // slow-consumer limit, which is there for live events that pile up.
+    for (const frame of frames) bytes += frame.length;
+    // A replay is bounded (replay buffer, HUB_HISTORY_MAX_EVENTS) and shares its frames: let it through
+    // the slow-consumer limit, which is there for live events that pile up.
     conn.writer.allow(bytes);
-    for (const frame of replay.frames) conn.send(frame);
-    conn.lastSeq = replay.lastSeq;
-    conn.delivered += replay.frames.length;
+    for (const frame of frames) conn.send(frame);
+    conn.delivered += frames.length;
     this.metrics.replaysServed.inc();
-    this.metrics.eventsDelivered.inc(replay.frames.length);
+    this.metrics.eventsDelivered.inc(frames.length);
     this.metrics.bytesWritten.inc(bytes);
-    return undefined;
+  }
+
+  /**
+   * Always after any replay: its id is the position, so a reconnect from here (even by a client that
+   * got no event at all) resumes exactly; it also tells the client it is live now.
+   */
+  private sendOpen(conn: SseConnection, position: number): void {
+    conn.lastSeq = Math.max(conn.lastSeq, position);
+    conn.send(encodeFrame({ id: formatEventId(this.bus.epoch, position), event: HubEventType.Open, data: '{}' }));
   }
 
   private sendReset(conn: SseConnection, reason: ResetReason, lastEventId: string, position: number): void {
@@ -282,12 +308,8 @@ export class Hub {
     if (!matches.includes(via) || msg.seq <= this.lastSeq) return;
     this.lastSeq = msg.seq;
 
-    const eventType = msg.eventType;
-    if (eventType !== undefined && checkEventType(eventType, this.config.maxEventTypeLength)) {
-      this.metrics.eventsRejected.inc();
-      return;
-    }
-    const frame = encodeFrame({ id: formatEventId(this.bus.epoch, msg.seq), event: eventType, data: decoder.decode(msg.data) });
+    const frame = this.frameFor(msg);
+    if (!frame) return;
     this.replay.append(msg.seq, msg.subject, frame);
     this.metrics.eventsReceived.inc();
 
@@ -301,7 +323,19 @@ export class Hub {
     }
   }
 
+  /** The one encoding of a bus message, or undefined when its event type may not be sent. */
+  private frameFor(msg: BusMessage): Buffer | undefined {
+    const eventType = msg.eventType;
+    if (eventType !== undefined && checkEventType(eventType, this.config.maxEventTypeLength)) {
+      this.metrics.eventsRejected.inc();
+      return undefined;
+    }
+    return encodeFrame({ id: formatEventId(this.bus.epoch, msg.seq), event: eventType, data: decoder.decode(msg.data) });
+  }
+
   private onBusStatus(status: BusStatus): void {
+    // A durable bus (JetStream) redelivers what it missed: its coverage never breaks.
+    if (this.bus.durable) return;
     if (status.type === 'disconnected') {
       for (const interest of this.interests.values()) interest.coveredSince = Number.POSITIVE_INFINITY;
       return;

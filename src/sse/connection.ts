@@ -10,6 +10,8 @@ export const CloseReason = {
   SlowConsumer: 'slow-consumer',
   Shutdown: 'shutdown',
   MaxAge: 'max-age',
+  /** The bus could not serve the history this stream needed; the client retries with the same id. */
+  BusUnavailable: 'bus-unavailable',
 } as const;
 export type CloseReason = (typeof CloseReason)[keyof typeof CloseReason];
 
@@ -37,7 +39,7 @@ export class SseConnection {
     private readonly res: ServerResponse,
     /** Bus subject patterns, prefix included. */
     readonly patterns: readonly string[],
-    maxBufferedBytes: number,
+    private readonly maxBufferedBytes: number,
   ) {
     this.writer = new SseWriter(res, maxBufferedBytes, () => this.close(CloseReason.SlowConsumer));
     res.once('close', () => this.close(CloseReason.ClientClosed));
@@ -56,9 +58,33 @@ export class SseConnection {
     return this.closed ? (this.controller.signal.reason as CloseReason) : undefined;
   }
 
+  /**
+   * Live events that arrive while the stream catches up from the bus are held here, bounded like
+   * the writer, and written once the history is out.
+   */
+  private held: Array<[seq: number, frame: Buffer]> | undefined;
+  private heldBytes = 0;
+
+  hold(): void {
+    this.held = [];
+  }
+
+  release(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    this.heldBytes = 0;
+    for (const [seq, frame] of held) this.deliver(seq, frame);
+  }
+
   /** Write an event frame unless this stream already has it (or something later). */
   deliver(seq: number, frame: Buffer): boolean {
     if (seq <= this.lastSeq) return false;
+    if (this.held) {
+      this.held.push([seq, frame]);
+      this.heldBytes += frame.length;
+      if (this.heldBytes > this.maxBufferedBytes) this.close(CloseReason.SlowConsumer);
+      return true;
+    }
     this.lastSeq = seq;
     this.delivered++;
     this.writer.write(frame);

@@ -1,12 +1,12 @@
 /**
- * The integration suites run once per bus: the embedded bus, and core NATS against a real
- * nats-server started for the suite. Test names carry the bus tag ("[memory]", "[nats]") so CI can
- * check that the NATS runs happened.
+ * The integration suites run once per bus: the embedded bus, core NATS and JetStream, each NATS one
+ * against a real nats-server started for the suite. Test names carry the bus tag ("[memory]",
+ * "[nats]", "[jetstream]") so CI can check that the NATS runs happened.
  */
 import { startNatsServer, type NatsServer } from './nats-server.js';
 
 export interface BusKind {
-  readonly name: 'memory' | 'nats';
+  readonly name: 'memory' | 'nats' | 'jetstream';
   /** Environment for startTestHub; starts the nats-server on first use. */
   env(): Promise<Record<string, string>>;
   /** The running nats-server (nats kind only). */
@@ -14,8 +14,11 @@ export interface BusKind {
   dispose(): Promise<void>;
 }
 
+let streams = 0;
+
 export function busKinds(): BusKind[] {
   let server: NatsServer | undefined;
+  let jsServer: NatsServer | undefined;
   return [
     { name: 'memory', env: async () => ({}), nats: () => { throw new Error('no nats-server for the memory bus'); }, dispose: async () => {} },
     {
@@ -31,6 +34,23 @@ export function busKinds(): BusKind[] {
       async dispose() {
         await server?.[Symbol.asyncDispose]();
         server = undefined;
+      },
+    },
+    {
+      name: 'jetstream',
+      async env() {
+        jsServer ??= await startNatsServer({ jetstream: true });
+        // A stream (and subject prefix: streams may not overlap) per hub keeps tests apart.
+        const n = ++streams;
+        return { NATS_URL: jsServer.url, HUB_JETSTREAM: '1', HUB_JETSTREAM_STREAM: `T${n}`, HUB_SUBJECT_PREFIX: `t${n}` };
+      },
+      nats() {
+        if (!jsServer) throw new Error('nats-server not started yet');
+        return jsServer;
+      },
+      async dispose() {
+        await jsServer?.[Symbol.asyncDispose]();
+        jsServer = undefined;
       },
     },
   ];

@@ -40,7 +40,7 @@ for (const [name, make] of makers) {
       try {
         const got: BusMessage[] = [];
         await bus.subscribe('sse.a.*', (m) => got.push(m));
-        await bus.publish('sse.a.1', bytes('one'), 'created');
+        await bus.publish('sse.a.1', bytes('one'), { eventType: 'created' });
         await bus.publish('sse.b.1', bytes('elsewhere'));
         await bus.publish('sse.a.2', bytes('two'));
         await waitFor('two messages', () => got.length >= 2);

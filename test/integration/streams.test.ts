@@ -37,15 +37,15 @@ for (const kind of busKinds()) {
       try {
         await sub.open();
         const answer = await publish(hub.url, 'orders.42', 'line one\r\nline two\rthree\n', 'created');
-        if (kind.name === 'memory') {
+        if (kind.name === 'nats') {
+          expect(answer).toEqual({ status: 202, body: { accepted: true } });
+        } else {
           expect(answer.status).toBe(200);
           expect(answer.body.id).toEqual(expect.any(String));
-        } else {
-          expect(answer).toEqual({ status: 202, body: { accepted: true } });
         }
         const [event] = await sub.waitForMessages(1);
         expect(event).toMatchObject({ type: 'created', data: 'line one\nline two\nthree\n' });
-        if (kind.name === 'memory') expect(event!.id).toBe(answer.body.id);
+        if (kind.name !== 'nats') expect(event!.id).toBe(answer.body.id);
         await publish(hub.url, 'orders.43', 'not for us');
         await publish(hub.url, 'orders.42', '{"n":2}');
         const events = await sub.waitForMessages(2);

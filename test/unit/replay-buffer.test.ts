@@ -80,9 +80,9 @@ describe('ReplayBuffer', () => {
 
 describe('event ids', () => {
   it('round-trip within an epoch', () => {
-    expect(parseEventId(formatEventId('ab12', 42), 'ab12', 100)).toEqual({ known: true, seq: 42 });
+    expect(parseEventId(formatEventId('ab12', 42), 'ab12')).toEqual({ known: true, seq: 42 });
   });
-  it.each(['other-42', 'ab12-', 'ab12-x', '42', '', 'ab12-101', `ab12-${'9'.repeat(80)}`])('treats %j as unknown', (id) => {
-    expect(parseEventId(id, 'ab12', 100).known).toBe(false);
+  it.each(['other-42', 'ab12-', 'ab12-x', '42', '', 'ab12-1.5', 'ab12--4', `ab12-${'9'.repeat(80)}`])('treats %j as unknown', (id) => {
+    expect(parseEventId(id, 'ab12').known).toBe(false);
   });
 });
