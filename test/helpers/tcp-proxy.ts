@@ -1,6 +1,7 @@
 /**
- * A loopback TCP proxy in front of a hub, so a test can cut every connection (a network drop the
- * client did not ask for) or stop reading from the hub (a client too slow to keep up).
+ * A loopback TCP proxy in front of one hub or several (then a load balancer without stickiness:
+ * each new connection goes to a random target), so a test can cut every connection (a network drop
+ * the client did not ask for) or stop reading from the hub (a client too slow to keep up).
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
@@ -10,9 +11,13 @@ export class TcpProxy {
   private stalled = false;
   port = 0;
 
-  constructor(private readonly targetPort: number) {
+  private targets: number[];
+
+  constructor(targets: number | readonly number[]) {
+    this.targets = typeof targets === 'number' ? [targets] : [...targets];
     this.server = createServer((client) => {
-      const upstream = connect(this.targetPort, '127.0.0.1');
+      const port = this.targets[Math.floor(Math.random() * this.targets.length)]!;
+      const upstream = connect(port, '127.0.0.1');
       const pair: [Socket, Socket] = [client, upstream];
       this.pairs.add(pair);
       if (this.stalled) upstream.pause();
@@ -32,6 +37,11 @@ export class TcpProxy {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     this.port = (this.server.address() as { port: number }).port;
     return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Replace the set of hubs new connections go to (a replica left or joined). */
+  setTargets(targets: readonly number[]): void {
+    this.targets = [...targets];
   }
 
   /** Drop every connection at once, as a network failure would. */

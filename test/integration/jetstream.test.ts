@@ -1,0 +1,263 @@
+/**
+ * JetStream mode with real processes: several hub replicas on one nats-server (JetStream on disk),
+ * clients hopping between replicas through a load balancer without stickiness, NATS killed and
+ * restarted, a replica SIGKILLed, and stream limits smaller than the gap.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, type NatsConnection } from 'nats';
+import { startHubProcess, type HubProcess } from '../helpers/hub-process.js';
+import { publish, startTestHub } from '../helpers/hub.js';
+import { startNatsServer, type NatsServer } from '../helpers/nats-server.js';
+import { Subscriber } from '../helpers/sse-client.js';
+import { TcpProxy } from '../helpers/tcp-proxy.js';
+import { sleep, waitFor } from '../helpers/wait.js';
+
+let streamCount = 0;
+function jetstreamEnv(nats: NatsServer, extra: Record<string, string> = {}): Record<string, string> {
+  const n = ++streamCount;
+  return { NATS_URL: nats.url, HUB_JETSTREAM: '1', HUB_JETSTREAM_STREAM: `JS${n}`, HUB_SUBJECT_PREFIX: `js${n}`, HUB_RETRY_MS: '50', ...extra };
+}
+
+/** Expect exactly these payloads, in this order: nothing lost, nothing repeated, no reset. */
+function expectExactly(sub: Subscriber, expected: readonly string[]): void {
+  const got = sub.messages.map((e) => e.data);
+  const missing = expected.filter((e) => !got.includes(e));
+  const repeated = got.filter((e, i) => got.indexOf(e) !== i);
+  expect({ missing, repeated, resets: sub.resets.map((e) => e.data), inOrder: got.join() === expected.join() }).toEqual({
+    missing: [],
+    repeated: [],
+    resets: [],
+    inOrder: true,
+  });
+}
+
+describe('JetStream replicas [jetstream]', () => {
+  let nats: NatsServer;
+  beforeAll(async () => {
+    nats = await startNatsServer({ jetstream: true });
+  });
+  afterAll(async () => {
+    await nats?.[Symbol.asyncDispose]();
+  });
+
+  it('gives every event the same id on every replica, and answers publishes with it', async () => {
+    const env = jetstreamEnv(nats);
+    const a = await startTestHub(env);
+    const b = await startTestHub(env);
+    const onA = new Subscriber(a.url, ['ids']);
+    const onB = new Subscriber(b.url, ['ids']);
+    try {
+      await Promise.all([onA.open(), onB.open()]);
+      const answers = [await publish(a.url, 'ids', 'one'), await publish(b.url, 'ids', 'two')];
+      expect(answers.map((r) => r.status)).toEqual([200, 200]);
+      await onA.waitForMessages(2);
+      await onB.waitForMessages(2);
+      expect(onA.messages.map((e) => e.id)).toEqual(answers.map((r) => r.body.id));
+      expect(onB.messages.map((e) => e.id)).toEqual(answers.map((r) => r.body.id));
+    } finally {
+      onA.close();
+      onB.close();
+      await a.shutdown();
+      await b.shutdown();
+    }
+  });
+
+  it('de-duplicates a retried HTTP publish with the same Nats-Msg-Id', async () => {
+    const hub = await startTestHub(jetstreamEnv(nats));
+    const sub = new Subscriber(hub.url, ['orders']);
+    try {
+      await sub.open();
+      const send = () => fetch(`${hub.url}/publish?topic=orders`, { method: 'POST', body: 'once', headers: { 'Nats-Msg-Id': 'order-1' } });
+      const first = (await (await send()).json()) as { id: string };
+      const again = (await (await send()).json()) as { id: string };
+      expect(again.id).toBe(first.id);
+      await publish(hub.url, 'orders', 'next');
+      await sub.waitForMessages(2);
+      expect(sub.messages.map((e) => e.data)).toEqual(['once', 'next']);
+    } finally {
+      sub.close();
+      await hub.shutdown();
+    }
+  });
+
+  it('lets clients hop between three replica processes while HTTP and NATS publishers go on: every event exactly once, in order', { timeout: 90_000 }, async () => {
+    const env = jetstreamEnv(nats);
+    const prefix = env.HUB_SUBJECT_PREFIX!;
+    const hubs: HubProcess[] = [];
+    const nc: NatsConnection = await connect({ servers: nats.url });
+    const proxy = new TcpProxy([]);
+    const subs: Subscriber[] = [];
+    try {
+      for (let i = 0; i < 3; i++) hubs.push(await startHubProcess(env));
+      proxy.setTargets(hubs.map((h) => h.port));
+      const lb = await proxy.start();
+      const topicsOf = [['orders.*'], ['orders.>'], ['orders.eu', 'users.7'], ['users.*'], ['>']];
+      for (const topics of topicsOf) subs.push(new Subscriber(lb, topics));
+      await Promise.all(subs.map((s) => s.open()));
+
+      const TOTAL = 400;
+      const subjects = ['orders.eu', 'orders.us', 'users.7', 'users.8', 'orders.eu.lines'];
+      const sent: Array<{ topic: string; data: string }> = [];
+      const js = nc.jetstream();
+      const publisher = (async () => {
+        for (let i = 0; i < TOTAL; i++) {
+          const topic = subjects[i % subjects.length]!;
+          const data = `e${i}`;
+          if (i % 2 === 0) {
+            const res = await publish(hubs[i % 3]!.url, topic, data);
+            expect(res.status).toBe(200);
+          } else {
+            await js.publish(`${prefix}.${topic}`, new TextEncoder().encode(data));
+          }
+          sent.push({ topic, data });
+          if (i % 20 === 0) await sleep(5);
+        }
+      })();
+      // Drop every client at random moments; each reconnect lands on a random replica.
+      for (let cut = 0; cut < 6; cut++) {
+        await sleep(100 + Math.random() * 200);
+        proxy.cut();
+      }
+      await publisher;
+
+      const matches = (pattern: string, topic: string) => {
+        const p = pattern.split('.');
+        const t = topic.split('.');
+        for (let i = 0; i < p.length; i++) {
+          if (p[i] === '>') return t.length > i;
+          if (i >= t.length || (p[i] !== '*' && p[i] !== t[i])) return false;
+        }
+        return p.length === t.length;
+      };
+      for (const [i, sub] of subs.entries()) {
+        const expected = sent.filter((e) => topicsOf[i]!.some((p) => matches(p, e.topic))).map((e) => e.data);
+        await waitFor(`client ${i} to get ${expected.length} events (has ${sub.messages.length})`, () => sub.messages.length >= expected.length, 20_000);
+        await sleep(100);
+        expectExactly(sub, expected);
+        expect(sub.opens).toBeGreaterThan(1);
+      }
+    } finally {
+      for (const s of subs) s.close();
+      await proxy.close();
+      await nc.close();
+      for (const h of hubs) await h.stop('SIGKILL');
+    }
+  });
+
+  it('loses and repeats nothing when NATS is killed and restarted mid-stream', { timeout: 90_000 }, async () => {
+    const own = await startNatsServer({ jetstream: true });
+    const env = jetstreamEnv(own, { HUB_HEARTBEAT_MS: '200' });
+    const hub = await startTestHub(env);
+    const subs = [new Subscriber(hub.url, ['feed']), new Subscriber(hub.url, ['feed.>', 'feed'])];
+    const published: string[] = [];
+    let refused = 0;
+    let stop = false;
+    try {
+      await Promise.all(subs.map((s) => s.open()));
+      const publisher = (async () => {
+        for (let i = 0; !stop; i++) {
+          const res = await publish(hub.url, 'feed', `f${i}`).catch(() => ({ status: 0, body: {} }));
+          if (res.status === 200) published.push(`f${i}`);
+          else {
+            refused++;
+            expect(res.status).toBe(503);
+            await sleep(20);
+          }
+        }
+      })();
+      await waitFor('some events before the outage', () => published.length >= 50, 10_000);
+      await own.stop(true); // SIGKILL
+      await waitFor('not ready during the outage', async () => (await fetch(`${hub.url}/readyz`)).status === 503, 10_000);
+      await sleep(500);
+      expect(hub.hub.connectionCount).toBe(2); // streams stay open through the outage
+      await own.restart();
+      await waitFor('ready after the restart', async () => (await fetch(`${hub.url}/readyz`)).status === 200, 20_000);
+      const after = published.length;
+      await waitFor('events after the restart', () => published.length >= after + 50, 20_000);
+      stop = true;
+      await publisher;
+      expect(refused).toBeGreaterThan(0);
+      for (const sub of subs) {
+        await waitFor(`all ${published.length} events (has ${sub.messages.length})`, () => sub.messages.length >= published.length, 20_000);
+        await sleep(100);
+        expectExactly(sub, published);
+        expect(sub.opens).toBe(1);
+      }
+    } finally {
+      stop = true;
+      for (const s of subs) s.close();
+      await hub.shutdown();
+      await own[Symbol.asyncDispose]();
+    }
+  });
+
+  it('resumes the clients of a SIGKILLed replica on another one without loss', { timeout: 90_000 }, async () => {
+    const env = jetstreamEnv(nats);
+    const a = await startHubProcess(env);
+    const b = await startHubProcess(env);
+    const proxy = new TcpProxy([a.port]);
+    const subs: Subscriber[] = [];
+    let restarted: HubProcess | undefined;
+    try {
+      const lb = await proxy.start();
+      for (let i = 0; i < 4; i++) subs.push(new Subscriber(lb, ['jobs.*']));
+      await Promise.all(subs.map((s) => s.open()));
+      const published: string[] = [];
+      for (let i = 0; i < 50; i++) {
+        expect((await publish(b.url, 'jobs.x', `j${i}`)).status).toBe(200);
+        published.push(`j${i}`);
+      }
+      await Promise.all(subs.map((s) => s.waitForMessages(20)));
+      proxy.setTargets([b.port]);
+      expect(await a.stop('SIGKILL')).toBe(null);
+      for (let i = 50; i < 100; i++) {
+        expect((await publish(b.url, 'jobs.y', `j${i}`)).status).toBe(200);
+        published.push(`j${i}`);
+      }
+      restarted = await startHubProcess(env);
+      proxy.setTargets([b.port, restarted.port]);
+      for (let i = 100; i < 120; i++) {
+        expect((await publish(restarted.url, 'jobs.z', `j${i}`)).status).toBe(200);
+        published.push(`j${i}`);
+      }
+      for (const sub of subs) {
+        await waitFor(`all ${published.length} (has ${sub.messages.length}: missing ${published.filter((p) => !sub.messages.some((m) => m.data === p))}; events ${JSON.stringify(sub.events.filter((e) => e.type !== "message"))}; opens ${sub.opens})`, () => sub.messages.length >= published.length, 20_000);
+        await sleep(100);
+        expectExactly(sub, published);
+      }
+    } finally {
+      for (const s of subs) s.close();
+      await proxy.close();
+      await a.stop('SIGKILL');
+      await b.stop('SIGKILL');
+      await restarted?.stop('SIGKILL');
+    }
+  });
+
+  it('sends hub.reset exactly when the stream no longer holds what a client missed', async () => {
+    const env = jetstreamEnv(nats, { HUB_JETSTREAM_MAX_MSGS: '5', HUB_REPLAY_MAX_EVENTS: '1' });
+    const hub = await startTestHub(env);
+    try {
+      const first = new Subscriber(hub.url, ['limited']);
+      await first.open();
+      const position = first.events.at(-1)!.id;
+      first.close();
+
+      for (let i = 0; i < 4; i++) await publish(hub.url, 'limited', `a${i}`);
+      const within = new Subscriber(hub.url, ['limited'], { lastEventId: position });
+      await within.open();
+      expect(within.resets).toEqual([]);
+      expect(within.messages.map((e) => e.data)).toEqual(['a0', 'a1', 'a2', 'a3']);
+      within.close();
+
+      for (let i = 0; i < 6; i++) await publish(hub.url, 'limited', `b${i}`);
+      const beyond = new Subscriber(hub.url, ['limited'], { lastEventId: position });
+      await beyond.open();
+      expect(beyond.resets.map((e) => JSON.parse(e.data))).toEqual([{ reason: 'history-gone', lastEventId: position }]);
+      expect(beyond.messages).toEqual([]);
+      beyond.close();
+    } finally {
+      await hub.shutdown();
+    }
+  });
+});
