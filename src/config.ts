@@ -28,6 +28,8 @@ export const DEFAULTS = {
   HUB_INTEREST_LINGER_MS: 60_000,
   HUB_MAX_LINGERING_SUBSCRIPTIONS: 10_000,
   HUB_SHUTDOWN_TIMEOUT_MS: 10_000,
+  /** The demo page at `/` (and its /demo/stats figures). `0` or `false` turns it off. */
+  HUB_DEMO: true,
   LOG_LEVEL: 'info',
 } as const;
 
@@ -71,6 +73,8 @@ export interface Config {
   readonly maxLingeringSubscriptions: number;
   /** Time allowed from SIGTERM to exit. Default 10000 ms. */
   readonly shutdownTimeoutMs: number;
+  /** Serve the demo page at `/` and its figures at /demo/stats. Default true. */
+  readonly demo: boolean;
   readonly logLevel: LogLevel;
 }
 
@@ -87,6 +91,13 @@ function int(env: Env, name: keyof typeof DEFAULTS, min: number, max = Number.MA
   const value = Number(text);
   if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
   return value;
+}
+
+function bool(env: Env, name: keyof typeof DEFAULTS): boolean {
+  const text = str(env, name).toLowerCase();
+  if (text === '1' || text === 'true') return true;
+  if (text === '0' || text === 'false') return false;
+  throw new ConfigError(name, `must be 1, 0, true or false, got "${text}"`);
 }
 
 /** Parse and validate the environment. Throws ConfigError naming the first bad variable. */
@@ -130,6 +141,7 @@ export function loadConfig(env: Env = process.env): Config {
     interestLingerMs: int(env, 'HUB_INTEREST_LINGER_MS', 0, 24 * 3_600_000),
     maxLingeringSubscriptions: int(env, 'HUB_MAX_LINGERING_SUBSCRIPTIONS', 0, 10_000_000),
     shutdownTimeoutMs: int(env, 'HUB_SHUTDOWN_TIMEOUT_MS', 100, 3_600_000),
+    demo: bool(env, 'HUB_DEMO'),
     logLevel,
   });
 }
