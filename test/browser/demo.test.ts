@@ -58,7 +58,7 @@ function recordRequests(hub: TestHub): string[] {
   return urls;
 }
 
-describe('demo page and client in chromium [browser]', () => {
+describe('demo page and client in chromium', () => {
   let browser: Browser;
   beforeAll(async () => {
     browser = await launchBrowser();
