@@ -113,7 +113,7 @@ export interface SubscribeOptions {
   readonly onError?: (error: unknown) => void;
 }
 
-export interface Subscription<Events extends EventMap = EventMap> {
+export interface Subscription<Events extends object = EventMap> {
   /** Call `handler` for each event of `type` (`message` for events without a type). Returns a function that removes it. */
   on<K extends keyof Events & string>(type: K, handler: Handler<Events[K]>): () => void;
   /** Close the stream and stop reconnecting. Idempotent. */
@@ -129,7 +129,7 @@ const HUB_RESET = 'hub.reset';
 const SOURCE_CLOSED = 2;
 
 /** Open a subscription. It connects at once; add handlers with `on()` right away (events arrive asynchronously). */
-export function subscribe<Events extends EventMap = EventMap>(options: SubscribeOptions): Subscription<Events> {
+export function subscribe<Events extends object = EventMap>(options: SubscribeOptions): Subscription<Events> {
   const { topics, token, onState, onReset } = options;
   if (!topics || topics.length === 0) throw new TypeError('ssehub: at least one topic is required');
   const Source = eventSourceClass(options.EventSource);
@@ -137,12 +137,13 @@ export function subscribe<Events extends EventMap = EventMap>(options: Subscribe
   const base = (options.url ?? '').replace(/\/+$/, '');
   const query = new URLSearchParams();
   for (const topic of topics) query.append('topic', topic);
-  const storage = options.persist ? (options.storage ?? (globalThis as { sessionStorage?: StorageLike }).sessionStorage) : undefined;
   const storageKey = typeof options.persist === 'string' ? options.persist : `ssehub:${base}/events?${query}`;
   const firstDelay = options.reconnectDelayMs ?? 1000;
   const maxDelay = options.maxReconnectDelayMs ?? 30_000;
   const handlers = new Map<string, Set<Handler<never>>>();
   const report = options.onError ?? ((error: unknown) => queueMicrotask(() => { throw error; }));
+  // Merely reading sessionStorage throws in some sandboxed frames: then the subscription goes on without it.
+  const storage = options.persist ? attempt(() => options.storage ?? (globalThis as { sessionStorage?: StorageLike }).sessionStorage) : undefined;
 
   let state: ConnectionState = ConnectionState.Connecting;
   let lastEventId = options.lastEventId ?? attempt(() => storage?.getItem(storageKey)) ?? '';
