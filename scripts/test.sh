@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# The whole test suite: unit, integration on the embedded bus and on a real nats-server.
+# The whole test suite: unit, integration on the embedded bus and on a real nats-server, browser tests in chromium.
 # Installs what it needs first (npm dependencies; Debian packages with apt).
 # Extra arguments go to vitest (e.g. a file filter).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 bash scripts/ensure-system-deps.sh nats-server=nats-server
+# The browser tests drive Debian's chromium with playwright-core (which never downloads a browser);
+# the hub serves the client library compiled to client/dist/.
+bash scripts/ensure-system-deps.sh chromium=chromium
+npm run --silent build:client
 mkdir -p test-artifacts
 npx tsc -p tsconfig.json --noEmit
 exec npx vitest run --reporter=default --reporter=json --outputFile.json=test-artifacts/vitest.json "$@"

@@ -30,7 +30,7 @@ export const DEFAULTS = {
   HUB_MAX_LINGERING_SUBSCRIPTIONS: 10_000,
   HUB_SHUTDOWN_TIMEOUT_MS: 10_000,
   /** 1: JetStream mode (needs NATS_URL): cluster-wide ids, resume on any node, no loss across NATS outages. */
-  HUB_JETSTREAM: 0,
+  HUB_JETSTREAM: false,
   HUB_JETSTREAM_STREAM: 'SSEHUB',
   HUB_JETSTREAM_MAX_MSGS: 1_000_000,
   HUB_JETSTREAM_MAX_BYTES: 1024 * 1024 * 1024,
@@ -39,6 +39,8 @@ export const DEFAULTS = {
   HUB_JETSTREAM_STORAGE: 'file',
   HUB_JETSTREAM_DUPLICATE_WINDOW_MS: 120_000,
   HUB_HISTORY_MAX_EVENTS: 10_000,
+  /** The demo page at `/` (and its /demo/stats figures). `0` or `false` turns it off. */
+  HUB_DEMO: true,
   LOG_LEVEL: 'info',
 } as const;
 
@@ -86,6 +88,8 @@ export interface Config {
   readonly jetstream: JetStreamSettings | undefined;
   /** Most events one resume may read back from the bus (JetStream) before it is `too-far-behind`. Default 10000. */
   readonly historyMaxEvents: number;
+  /** Serve the demo page at `/` and its figures at /demo/stats. Default true. */
+  readonly demo: boolean;
   readonly logLevel: LogLevel;
 }
 
@@ -102,6 +106,13 @@ function int(env: Env, name: keyof typeof DEFAULTS, min: number, max = Number.MA
   const value = Number(text);
   if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
   return value;
+}
+
+function bool(env: Env, name: keyof typeof DEFAULTS): boolean {
+  const text = str(env, name).toLowerCase();
+  if (text === '1' || text === 'true') return true;
+  if (text === '0' || text === 'false') return false;
+  throw new ConfigError(name, `must be 1, 0, true or false, got "${text}"`);
 }
 
 /** Parse and validate the environment. Throws ConfigError naming the first bad variable. */
@@ -148,14 +159,13 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: int(env, 'HUB_SHUTDOWN_TIMEOUT_MS', 100, 3_600_000),
     jetstream,
     historyMaxEvents: int(env, 'HUB_HISTORY_MAX_EVENTS', 0, 10_000_000),
+    demo: bool(env, 'HUB_DEMO'),
     logLevel,
   });
 }
 
 function loadJetStream(env: Env, subjectPrefix: string, haveNats: boolean): JetStreamSettings | undefined {
-  const on = str(env, 'HUB_JETSTREAM');
-  if (on !== '0' && on !== '1') throw new ConfigError('HUB_JETSTREAM', `must be 0 or 1, got "${on}"`);
-  if (on === '0') return undefined;
+  if (!bool(env, 'HUB_JETSTREAM')) return undefined;
   if (!haveNats) throw new ConfigError('HUB_JETSTREAM', 'needs NATS_URL: JetStream lives in a NATS server');
   const stream = str(env, 'HUB_JETSTREAM_STREAM');
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(stream)) throw new ConfigError('HUB_JETSTREAM_STREAM', `must be 1-64 letters, digits, _ or -, got "${stream}"`);

@@ -9,6 +9,7 @@ import type { Logger } from '../log.js';
 import { eventsHandler } from './events.js';
 import { publishHandler } from './publish.js';
 import { healthHandler, metricsHandler, readyHandler } from './health.js';
+import { mountBrowserRoutes } from './browser.js';
 import { errorResponse } from './respond.js';
 
 export function createApp(hub: Hub, config: Config, log: Logger): Hono<{ Bindings: HttpBindings }> {
@@ -20,6 +21,7 @@ export function createApp(hub: Hub, config: Config, log: Logger): Hono<{ Binding
   app.get('/healthz', healthHandler());
   app.get('/readyz', readyHandler(hub));
   app.get('/metrics', metricsHandler(hub));
+  mountBrowserRoutes(app, hub, config, log);
 
   app.notFound((c) => errorResponse(c, new HubError(ErrorCode.NotFound, 404, `no route for ${c.req.method} ${c.req.path}`), hub.metrics));
   app.onError((err, c) => {

@@ -15,7 +15,15 @@ describe('loadConfig', () => {
     expect(loadConfig({ NATS_URL: 'nats://a:4222, nats://b:4222' }).natsServers).toEqual(['nats://a:4222', 'nats://b:4222']);
   });
 
+  it('reads HUB_DEMO as a switch, on by default', () => {
+    expect(loadConfig({}).demo).toBe(true);
+    expect(loadConfig({ HUB_DEMO: '0' }).demo).toBe(false);
+    expect(loadConfig({ HUB_DEMO: 'FALSE' }).demo).toBe(false);
+    expect(loadConfig({ HUB_DEMO: 'true' }).demo).toBe(true);
+  });
+
   it.each([
+    ['HUB_DEMO', 'off', /HUB_DEMO must be 1, 0, true or false, got "off"/],
     ['PORT', 'eighty', /PORT must be a whole number/],
     ['PORT', '70000', /PORT must be between 0 and 65535/],
     ['HUB_HEARTBEAT_MS', '-5', /HUB_HEARTBEAT_MS must be a whole number/],
