@@ -38,6 +38,7 @@ export const DEFAULTS = {
   HUB_JETSTREAM_REPLICAS: 1,
   HUB_JETSTREAM_STORAGE: 'file',
   HUB_JETSTREAM_DUPLICATE_WINDOW_MS: 120_000,
+  HUB_JETSTREAM_PUBLISH_TIMEOUT_MS: 5000,
   HUB_HISTORY_MAX_EVENTS: 10_000,
   /** The demo page at `/` (and its /demo/stats figures). `0` or `false` turns it off. */
   HUB_DEMO: true,
@@ -180,5 +181,6 @@ function loadJetStream(env: Env, subjectPrefix: string, haveNats: boolean): JetS
     replicas: int(env, 'HUB_JETSTREAM_REPLICAS', 1, 5),
     storage,
     duplicateWindowMs: int(env, 'HUB_JETSTREAM_DUPLICATE_WINDOW_MS', 100, 7 * 24 * 3_600_000),
+    publishTimeoutMs: int(env, 'HUB_JETSTREAM_PUBLISH_TIMEOUT_MS', 100, 60_000),
   });
 }

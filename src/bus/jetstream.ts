@@ -38,6 +38,8 @@ export interface JetStreamSettings {
   readonly replicas: number;
   readonly storage: 'file' | 'memory';
   readonly duplicateWindowMs: number;
+  /** How long a publish waits for JetStream's acknowledgement before it counts as failed. */
+  readonly publishTimeoutMs: number;
 }
 
 export interface JetStreamBusOptions {
@@ -100,7 +102,7 @@ export class JetStreamBus implements Bus {
   async publish(subject: string, data: Uint8Array, options: PublishOptions = {}): Promise<PublishResult> {
     if (!this.connected || !this.js) throw new Error('NATS is not connected');
     const h = natsHeaders(options);
-    const ack = await this.js.publish(subject, data, { headers: h, msgID: options.msgId });
+    const ack = await this.js.publish(subject, data, { headers: h, msgID: options.msgId, timeout: this.options.settings.publishTimeoutMs });
     return { seq: ack.seq };
   }
 
