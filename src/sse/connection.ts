@@ -10,6 +10,8 @@ export const CloseReason = {
   SlowConsumer: 'slow-consumer',
   Shutdown: 'shutdown',
   MaxAge: 'max-age',
+  /** The token that opened the stream expired; the client reconnects with a fresh one and resumes. */
+  TokenExpired: 'token-expired',
 } as const;
 export type CloseReason = (typeof CloseReason)[keyof typeof CloseReason];
 
