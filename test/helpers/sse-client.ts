@@ -9,6 +9,8 @@ export interface Received {
   readonly type: string;
   readonly data: string;
   readonly id: string;
+  /** Date.now() when the client dispatched it (latency measurements). */
+  readonly at: number;
 }
 
 export interface SubscriberOptions {
@@ -37,7 +39,7 @@ export class Subscriber {
       `${hubUrl}/events?${query}`,
       headers ? { fetch: (url, init) => fetch(url, { ...init, headers: { ...init.headers, ...headers() } }) } : undefined,
     );
-    const record = (e: MessageEvent) => this.events.push({ type: e.type, data: String(e.data), id: e.lastEventId });
+    const record = (e: MessageEvent) => this.events.push({ type: e.type, data: String(e.data), id: e.lastEventId, at: Date.now() });
     this.source.onmessage = record;
     for (const type of ['hub.open', 'hub.reset', ...(options.types ?? [])]) this.source.addEventListener(type, record);
     this.source.onopen = () => this.opens++;
