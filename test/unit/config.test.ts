@@ -66,3 +66,17 @@ describe('loadConfig: auth, CORS and limits', () => {
     expect(loadConfig({ HUB_CORS_ORIGINS: '*', HUB_CORS_CREDENTIALS: 'false' }).corsOrigins).toEqual(['*']);
   });
 });
+
+describe('loadConfig: public keys', () => {
+  it('accepts RSA and P-256 keys, also with \\n escapes, and refuses other curves', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const pem = (type: 'rsa' | 'ec', namedCurve?: string): string => {
+      const { publicKey } = type === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: namedCurve! });
+      return publicKey.export({ type: 'spki', format: 'pem' }) as string;
+    };
+    expect(loadConfig({ HUB_AUTH_PUBLIC_KEY: pem('rsa') }).auth?.publicKeyPem).toContain('BEGIN PUBLIC KEY');
+    expect(loadConfig({ HUB_AUTH_PUBLIC_KEY: pem('ec', 'P-256').replaceAll('\n', '\\n') }).auth?.publicKeyPem).toContain('\n');
+    expect(() => loadConfig({ HUB_AUTH_PUBLIC_KEY: pem('ec', 'P-384') })).toThrow(/HUB_AUTH_PUBLIC_KEY must be an RSA \(RS256\) or P-256 \(ES256\) public key/);
+    expect(() => loadConfig({ HUB_AUTH_PUBLIC_KEY: pem('rsa'), HUB_AUTH_JWKS_URL: 'https://keys.example/jwks.json' })).toThrow(/HUB_AUTH_JWKS_URL cannot be combined/);
+  });
+});
