@@ -9,8 +9,6 @@ export interface Received {
   readonly type: string;
   readonly data: string;
   readonly id: string;
-  /** Date.now() when the client dispatched it (latency measurements). */
-  readonly at: number;
 }
 
 export interface SubscriberOptions {
@@ -25,6 +23,8 @@ export interface SubscriberOptions {
 
 export class Subscriber {
   readonly events: Received[] = [];
+  /** Date.now() when each entry of `events` arrived (same index), for latency measurements. */
+  readonly arrivals: number[] = [];
   readonly source: EventSource;
   opens = 0;
   errors = 0;
@@ -39,7 +39,10 @@ export class Subscriber {
       `${hubUrl}/events?${query}`,
       headers ? { fetch: (url, init) => fetch(url, { ...init, headers: { ...init.headers, ...headers() } }) } : undefined,
     );
-    const record = (e: MessageEvent) => this.events.push({ type: e.type, data: String(e.data), id: e.lastEventId, at: Date.now() });
+    const record = (e: MessageEvent) => {
+      this.events.push({ type: e.type, data: String(e.data), id: e.lastEventId });
+      this.arrivals.push(Date.now());
+    };
     this.source.onmessage = record;
     for (const type of ['hub.open', 'hub.reset', ...(options.types ?? [])]) this.source.addEventListener(type, record);
     this.source.onopen = () => this.opens++;

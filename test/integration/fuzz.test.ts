@@ -53,7 +53,7 @@ const request = fc.record({
   topics,
   event: fc.option(anyText, { nil: undefined }),
   lastEventId,
-  rawQuery: fc.boolean().map((b) => b && Math.random() < 0.2), // sometimes unencoded (may break the request line)
+  rawQuery: fc.integer({ min: 0, max: 9 }).map((n) => n === 0), // sometimes unencoded (may break the request line)
   token: fc.constantFrom<TokenKind>('none', 'valid', 'garbage', 'expired'),
   how: fc.constantFrom('bearer', 'cookie', 'query'),
   subscribeGrants: fc.subarray(grantPool),
@@ -106,6 +106,7 @@ describe('fuzzing the HTTP edge [fuzz]', () => {
     using side = new Subscriber(hub.url, ['side.channel'], { headers: () => ({ authorization: `Bearer ${sideToken}` }) });
     await side.open();
     let sent = 0;
+    let runs = 0;
     const statuses = new Map<number, number>();
     const codes = new Map<string, number>();
 
@@ -124,7 +125,7 @@ describe('fuzzing the HTTP edge [fuzz]', () => {
           if (!head) expect(JSON.parse(answer.body)).toEqual({ error: expect.any(String), code: expect.stringMatching(/^[a-z_]+$/) });
         }
         if (answer.status === 200 && r.kind === 'events') expect(answer.stream).toBe(true);
-        if (sent < 1000 && Math.random() < 0.2) {
+        if (++runs % 5 === 0) {
           const res = await fetch(`${hub.url}/publish?topic=side.channel`, {
             method: 'POST',
             body: `side-${sent}`,
