@@ -3,6 +3,7 @@
  * client presenting them by header, cookie and query, and a JWKS served by a real local HTTP server.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { busKinds } from '../helpers/bus-kinds.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { Subscriber } from '../helpers/sse-client.js';
 import { HS256_SECRET, keyPair, mint, serveJwks, tamper, unsignedToken } from '../helpers/tokens.js';
@@ -226,41 +227,46 @@ describe('public keys and JWKS [auth]', () => {
   });
 });
 
-describe('token expiry on an open stream [auth]', () => {
-  it('ends the stream at expiry; the client reconnects with a fresh token and resumes without loss', async () => {
-    await using hub = await startTestHub(hs256Env);
-    let token = await mint({ subscribe: ['user.7.>'] }, { ...good, expiresIn: 2 });
-    const expiresAt = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).exp * 1000;
-    const publisher = await mint({ publish: ['>'] }, { ...good, expiresIn: 600 });
-    using sub = new Subscriber(hub.url, ['user.7.inbox'], { headers: () => ({ authorization: `Bearer ${token}` }) });
-    await sub.open();
-    await publishWith(hub, 'user.7.inbox', 'before', publisher);
-    await sub.waitForMessages(1);
-    // The client refreshes its token; the open stream still ends when the old one expires.
-    token = await mint({ subscribe: ['user.7.>'] }, { ...good, expiresIn: 600 });
-    await waitFor('the stream to end at expiry', () => sub.errors >= 1, 5000);
-    const endedAt = Date.now();
-    expect(endedAt).toBeGreaterThanOrEqual(expiresAt - 50);
-    expect(endedAt).toBeLessThan(expiresAt + 2000);
-    await publishWith(hub, 'user.7.inbox', 'during the gap', publisher);
-    await sub.open(2);
-    await publishWith(hub, 'user.7.inbox', 'after', publisher);
-    const events = await sub.waitForMessages(3);
-    expect(events.map((e) => e.data)).toEqual(['before', 'during the gap', 'after']);
-    expect(sub.resets).toHaveLength(0);
-    const metrics = await (await fetch(`${hub.url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
-    expect(metrics).toMatch(/ssehub_connections_closed_total\{reason="token-expired"\} 1/);
-  });
+for (const kind of busKinds()) {
+  describe(`token expiry on an open stream [auth] [${kind.name}]`, () => {
+    afterAll(() => kind.dispose());
 
-  it('a client that keeps its expired token is refused on reconnect with token_expired', async () => {
-    await using hub = await startTestHub(hs256Env);
-    const token = await mint({ subscribe: ['user.7.>'] }, { ...good, expiresIn: 1 });
-    using sub = new Subscriber(hub.url, ['user.7.inbox'], { headers: () => ({ authorization: `Bearer ${token}` }) });
-    await sub.open();
-    // The eventsource client gives up (readyState CLOSED) on a non-200 answer.
-    await waitFor('the client to give up', () => sub.source.readyState === 2, 6000);
-    const answer = await request(...subscribeUrl(hub, ['user.7.inbox'], token, 'bearer'));
-    expect(answer.body?.code).toBe('token_expired');
-    await sleep(10);
+    it('ends the stream at expiry; the client reconnects with a fresh token and resumes without loss', async () => {
+      await using hub = await startTestHub({ ...hs256Env, ...(await kind.env()) });
+      // exp has whole seconds: 3 leaves 2 to 3 s to open and receive one event first.
+      let token = await mint({ subscribe: ['user.7.>'] }, { ...good, expiresIn: 3 });
+      const expiresAt = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).exp * 1000;
+      const publisher = await mint({ publish: ['>'] }, { ...good, expiresIn: 600 });
+      using sub = new Subscriber(hub.url, ['user.7.inbox'], { headers: () => ({ authorization: `Bearer ${token}` }) });
+      await sub.open();
+      await publishWith(hub, 'user.7.inbox', 'before', publisher);
+      await sub.waitForMessages(1);
+      // The client refreshes its token; the open stream still ends when the old one expires.
+      token = await mint({ subscribe: ['user.7.>'] }, { ...good, expiresIn: 600 });
+      await waitFor('the stream to end at expiry', () => sub.errors >= 1, 6000);
+      const endedAt = Date.now();
+      expect(endedAt).toBeGreaterThanOrEqual(expiresAt - 50);
+      expect(endedAt).toBeLessThan(expiresAt + 2000);
+      await publishWith(hub, 'user.7.inbox', 'during the gap', publisher);
+      await sub.open(2);
+      await publishWith(hub, 'user.7.inbox', 'after', publisher);
+      const events = await sub.waitForMessages(3);
+      expect(events.map((e) => e.data)).toEqual(['before', 'during the gap', 'after']);
+      expect(sub.resets).toHaveLength(0);
+      const metrics = await (await fetch(`${hub.url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+      expect(metrics).toMatch(/ssehub_connections_closed_total\{reason="token-expired"\} 1/);
+    });
+
+    it('a client that keeps its expired token is refused on reconnect with token_expired', async () => {
+      await using hub = await startTestHub({ ...hs256Env, ...(await kind.env()) });
+      const token = await mint({ subscribe: ['user.7.>'] }, { ...good, expiresIn: 2 });
+      using sub = new Subscriber(hub.url, ['user.7.inbox'], { headers: () => ({ authorization: `Bearer ${token}` }) });
+      await sub.open();
+      // The eventsource client gives up (readyState CLOSED) on a non-200 answer.
+      await waitFor('the client to give up', () => sub.source.readyState === 2, 8000);
+      const answer = await request(...subscribeUrl(hub, ['user.7.inbox'], token, 'bearer'));
+      expect(answer.body?.code).toBe('token_expired');
+      await sleep(10);
+    });
   });
-});
+}
