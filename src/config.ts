@@ -4,7 +4,8 @@
  * The DEFAULTS table below is the one place each default lives; README.md lists the same table.
  */
 import { ConfigError } from './errors.js';
-import { validateSubjectPrefix } from './bus/subject.js';
+import { createPublicKey } from 'node:crypto';
+import { checkTopic, validateSubjectPrefix } from './bus/subject.js';
 import type { JetStreamSettings } from './bus/jetstream.js';
 
 export const DEFAULTS = {
@@ -43,6 +44,40 @@ export const DEFAULTS = {
   /** The demo page at `/` (and its /demo/stats figures). `0` or `false` turns it off. */
   HUB_DEMO: true,
   LOG_LEVEL: 'info',
+
+  // --- authorization (docs/security.md). No key at all: open (development) mode, logged loudly.
+  /** HS256 shared secret (at least 32 characters). */
+  HUB_AUTH_HS256_SECRET: '',
+  /** RS256 (RSA) or ES256 (P-256) public key, PEM (SPKI); `\n` escapes are accepted. */
+  HUB_AUTH_PUBLIC_KEY: '',
+  /** JWKS document URL (RS256/ES256 keys), fetched and cached by `jose`. */
+  HUB_AUTH_JWKS_URL: '',
+  /** Required `aud` / `iss` when set. */
+  HUB_AUTH_AUDIENCE: '',
+  HUB_AUTH_ISSUER: '',
+  HUB_AUTH_COOKIE: 'ssehub_token',
+  HUB_AUTH_CLOCK_TOLERANCE_S: 5,
+  /** Comma-separated topic patterns anyone may subscribe to / publish to without a token. */
+  HUB_ANONYMOUS_SUBSCRIBE: '',
+  HUB_ANONYMOUS_PUBLISH: '',
+  // --- CORS
+  /** Comma-separated exact origins (`https://app.example.com`), or `*` (only without credentials). Empty: no CORS. */
+  HUB_CORS_ORIGINS: '',
+  HUB_CORS_CREDENTIALS: 'true',
+  // --- limits and hostile input
+  /** 0 turns it off: behind an untrusted proxy every client shares the proxy's address. */
+  HUB_MAX_CONNECTIONS_PER_ADDRESS: 0,
+  /** Proxies in front of the hub whose X-Forwarded-For entries are trusted. 0: use the socket address. */
+  HUB_TRUST_PROXY_HOPS: 0,
+  /** Publishes per second per token (or address when anonymous); 0 turns rate limiting off. */
+  HUB_PUBLISH_RATE: 0,
+  HUB_PUBLISH_BURST: 100,
+  /** Most rate-limit buckets kept; past it the least recently used goes. */
+  HUB_RATE_LIMIT_MAX_KEYS: 10_000,
+  HUB_MAX_HEADER_BYTES: 16 * 1024,
+  HUB_MAX_QUERY_BYTES: 4096,
+  HUB_HEADERS_TIMEOUT_MS: 10_000,
+  HUB_REQUEST_TIMEOUT_MS: 30_000,
 } as const;
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -92,6 +127,46 @@ export interface Config {
   /** Serve the demo page at `/` and its figures at /demo/stats. Default true. */
   readonly demo: boolean;
   readonly logLevel: LogLevel;
+  /** Token verification; undefined means open (development) mode. */
+  readonly auth: AuthConfig | undefined;
+  /** Topic patterns open to requests without a token (when auth is on). Default none. */
+  readonly anonymousSubscribe: readonly string[];
+  readonly anonymousPublish: readonly string[];
+  /** Exact allowed origins; `['*']` allows any origin without credentials. Default none (no CORS headers). */
+  readonly corsOrigins: readonly string[];
+  /** Send Access-Control-Allow-Credentials (cookie tokens). Default true. */
+  readonly corsCredentials: boolean;
+  /** Open streams per client address; 0 = unlimited. Default 0. */
+  readonly maxConnectionsPerAddress: number;
+  /** Trusted proxies in front: the client address is the X-Forwarded-For entry this many hops back. Default 0. */
+  readonly trustProxyHops: number;
+  /** Token-bucket refill, publishes per second per token or address; 0 = unlimited. Default 0. */
+  readonly publishRate: number;
+  /** Token-bucket size: publishes allowed in a burst. Default 100. */
+  readonly publishBurst: number;
+  /** Most rate-limit buckets held. Default 10000. */
+  readonly rateLimitMaxKeys: number;
+  /** Request line plus headers, in bytes (Node's maxHeaderSize). Default 16 KiB. */
+  readonly maxHeaderBytes: number;
+  /** Longest query string, in bytes. Default 4096. */
+  readonly maxQueryBytes: number;
+  /** Time allowed for a client to send its headers (slowloris). Default 10000 ms. */
+  readonly headersTimeoutMs: number;
+  /** Time allowed to receive a whole request, body included; event streams are not cut by it. Default 30000 ms. */
+  readonly requestTimeoutMs: number;
+}
+
+export interface AuthConfig {
+  readonly hs256Secret: string | undefined;
+  /** PEM text, already checked to be an RSA or P-256 public key. */
+  readonly publicKeyPem: string | undefined;
+  readonly jwksUrl: string | undefined;
+  readonly audience: string | undefined;
+  readonly issuer: string | undefined;
+  /** Cookie that may carry the token. Default `ssehub_token`. */
+  readonly cookieName: string;
+  /** Allowed clock skew for exp/nbf, seconds. Default 5. */
+  readonly clockToleranceSec: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -138,13 +213,24 @@ export function loadConfig(env: Env = process.env): Config {
 
   const heartbeatMs = int(env, 'HUB_HEARTBEAT_MS', 100, 3_600_000);
   const jetstream = loadJetStream(env, subjectPrefix, natsServers.length > 0);
+  const maxTopicLength = int(env, 'HUB_MAX_TOPIC_LENGTH', 1, 4096);
+  const corsOrigins = list(env, 'HUB_CORS_ORIGINS');
+  const corsCredentials = bool(env, 'HUB_CORS_CREDENTIALS');
+  for (const origin of corsOrigins) {
+    if (origin === '*') {
+      if (corsOrigins.length > 1) throw new ConfigError('HUB_CORS_ORIGINS', '"*" must stand alone');
+      if (corsCredentials) throw new ConfigError('HUB_CORS_ORIGINS', '"*" cannot be used with credentials: set HUB_CORS_CREDENTIALS=false or list exact origins');
+    } else if (!/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new ConfigError('HUB_CORS_ORIGINS', `"${origin}" is not an origin (scheme://host[:port], no path)`);
+    }
+  }
   return Object.freeze({
     host: str(env, 'HOST'),
     port: int(env, 'PORT', 0, 65535),
     natsServers: Object.freeze(natsServers),
     subjectPrefix,
     maxTopics: int(env, 'HUB_MAX_TOPICS', 1, 1000),
-    maxTopicLength: int(env, 'HUB_MAX_TOPIC_LENGTH', 1, 4096),
+    maxTopicLength,
     retryMs: int(env, 'HUB_RETRY_MS', 0, 3_600_000),
     heartbeatMs,
     maxBufferedBytes: int(env, 'HUB_MAX_BUFFERED_BYTES', 1024, 1024 * 1024 * 1024),
@@ -162,6 +248,73 @@ export function loadConfig(env: Env = process.env): Config {
     historyMaxEvents: int(env, 'HUB_HISTORY_MAX_EVENTS', 0, 10_000_000),
     demo: bool(env, 'HUB_DEMO'),
     logLevel,
+    auth: authConfig(env),
+    anonymousSubscribe: patterns(env, 'HUB_ANONYMOUS_SUBSCRIBE', maxTopicLength),
+    anonymousPublish: patterns(env, 'HUB_ANONYMOUS_PUBLISH', maxTopicLength),
+    corsOrigins: Object.freeze(corsOrigins),
+    corsCredentials,
+    maxConnectionsPerAddress: int(env, 'HUB_MAX_CONNECTIONS_PER_ADDRESS', 0, 10_000_000),
+    trustProxyHops: int(env, 'HUB_TRUST_PROXY_HOPS', 0, 16),
+    publishRate: int(env, 'HUB_PUBLISH_RATE', 0, 1_000_000),
+    publishBurst: int(env, 'HUB_PUBLISH_BURST', 1, 1_000_000),
+    rateLimitMaxKeys: int(env, 'HUB_RATE_LIMIT_MAX_KEYS', 1, 10_000_000),
+    maxHeaderBytes: int(env, 'HUB_MAX_HEADER_BYTES', 1024, 1024 * 1024),
+    maxQueryBytes: int(env, 'HUB_MAX_QUERY_BYTES', 64, 1024 * 1024),
+    headersTimeoutMs: int(env, 'HUB_HEADERS_TIMEOUT_MS', 100, 3_600_000),
+    requestTimeoutMs: int(env, 'HUB_REQUEST_TIMEOUT_MS', 100, 3_600_000),
+  });
+}
+
+function list(env: Env, name: keyof typeof DEFAULTS): string[] {
+  return str(env, name)
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+function patterns(env: Env, name: keyof typeof DEFAULTS, maxLength: number): readonly string[] {
+  const values = list(env, name);
+  for (const pattern of values) {
+    const problem = checkTopic(pattern, { maxLength, allowWildcards: true });
+    if (problem) throw new ConfigError(name, `holds a bad topic pattern: ${problem.message}`);
+  }
+  return Object.freeze(values);
+}
+
+function authConfig(env: Env): AuthConfig | undefined {
+  const hs256Secret = str(env, 'HUB_AUTH_HS256_SECRET') || undefined;
+  // PEM in one environment line: accept literal "\n" escapes as line breaks.
+  const publicKeyPem = str(env, 'HUB_AUTH_PUBLIC_KEY').replaceAll('\\n', '\n') || undefined;
+  const jwksUrl = str(env, 'HUB_AUTH_JWKS_URL') || undefined;
+  if (hs256Secret !== undefined && hs256Secret.length < 32) {
+    throw new ConfigError('HUB_AUTH_HS256_SECRET', 'must be at least 32 characters (HS256 needs a 256-bit secret)');
+  }
+  if (publicKeyPem !== undefined) {
+    let key;
+    try {
+      key = createPublicKey(publicKeyPem);
+    } catch (err) {
+      throw new ConfigError('HUB_AUTH_PUBLIC_KEY', `is not a PEM public key (${(err as Error).message})`);
+    }
+    const ec = key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
+    if (key.asymmetricKeyType !== 'rsa' && !ec) throw new ConfigError('HUB_AUTH_PUBLIC_KEY', 'must be an RSA (RS256) or P-256 (ES256) public key');
+  }
+  if (publicKeyPem !== undefined && jwksUrl !== undefined) {
+    throw new ConfigError('HUB_AUTH_JWKS_URL', 'cannot be combined with HUB_AUTH_PUBLIC_KEY: set one source of public keys');
+  }
+  if (jwksUrl !== undefined && !/^https?:\/\/\S+$/.test(jwksUrl)) throw new ConfigError('HUB_AUTH_JWKS_URL', `"${jwksUrl}" is not an http(s) URL`);
+  const cookieName = str(env, 'HUB_AUTH_COOKIE');
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(cookieName)) throw new ConfigError('HUB_AUTH_COOKIE', `"${cookieName}" is not a cookie name`);
+  const clockToleranceSec = int(env, 'HUB_AUTH_CLOCK_TOLERANCE_S', 0, 600);
+  if (hs256Secret === undefined && publicKeyPem === undefined && jwksUrl === undefined) return undefined;
+  return Object.freeze({
+    hs256Secret,
+    publicKeyPem,
+    jwksUrl,
+    audience: str(env, 'HUB_AUTH_AUDIENCE') || undefined,
+    issuer: str(env, 'HUB_AUTH_ISSUER') || undefined,
+    cookieName,
+    clockToleranceSec,
   });
 }
 

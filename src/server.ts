@@ -13,6 +13,7 @@ import { NatsBus } from './bus/nats.js';
 import { JetStreamBus } from './bus/jetstream.js';
 import { Hub } from './hub/hub.js';
 import { createApp } from './http/app.js';
+import { clientErrorHandler } from './http/client-error.js';
 
 export interface RunningHub {
   readonly hub: Hub;
@@ -41,11 +42,18 @@ export async function startHub(config: Config, log: Logger): Promise<RunningHub>
   const bus = createBus(config, log);
   const hub = new Hub(config, bus, log);
   const app = createApp(hub, config, log);
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
-  // Event streams are long-lived: no request timeout may cut them (Node 18+ defaults to 300 s).
-  server.requestTimeout = 0;
-  server.headersTimeout = 30_000;
+  const headersTimeout = Math.min(config.headersTimeoutMs, config.requestTimeoutMs);
+  // Node checks those timeouts on a sweep (30 s by default), which would let a slow client live up
+  // to 30 s past its deadline; sweep often enough that the deadlines mean what they say.
+  const connectionsCheckingInterval = Math.max(50, Math.min(1000, Math.floor(headersTimeout / 4)));
+  const serverOptions = { maxHeaderSize: config.maxHeaderBytes, connectionsCheckingInterval };
+  const server = createAdaptorServer({ fetch: app.fetch, serverOptions }) as Server;
+  // requestTimeout bounds receiving a request (headers and body), not the response: an event stream
+  // (a GET, complete once its headers are in) is not cut by it. Both stop slowloris-style clients.
+  server.requestTimeout = config.requestTimeoutMs;
+  server.headersTimeout = headersTimeout;
   server.keepAliveTimeout = 5_000;
+  server.on('clientError', clientErrorHandler(hub.metrics));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -11,13 +11,20 @@ import { publishHandler } from './publish.js';
 import { healthHandler, metricsHandler, readyHandler } from './health.js';
 import { mountBrowserRoutes } from './browser.js';
 import { errorResponse } from './respond.js';
+import { corsMiddleware } from './cors.js';
+import { requestGuard } from './request-guard.js';
+import { createGuards } from './guards.js';
 
 export function createApp(hub: Hub, config: Config, log: Logger): Hono<{ Bindings: HttpBindings }> {
   const subjects = new SubjectSpace(config.subjectPrefix);
   const app = new Hono<{ Bindings: HttpBindings }>();
+  const guards = createGuards(config, log);
 
-  app.get('/events', eventsHandler(hub, config, subjects, log));
-  app.post('/publish', publishHandler(hub, config, subjects, log));
+  const cors = corsMiddleware(config, hub.metrics);
+  if (cors) app.use(cors);
+  app.use(requestGuard(config, hub.metrics));
+  app.get('/events', eventsHandler(hub, config, subjects, log, guards));
+  app.post('/publish', publishHandler(hub, config, subjects, log, guards));
   app.get('/healthz', healthHandler());
   app.get('/readyz', readyHandler(hub));
   app.get('/metrics', metricsHandler(hub));

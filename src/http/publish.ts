@@ -3,21 +3,25 @@
  * A `Nats-Msg-Id` (or `Idempotency-Key`) header makes a retried publish safe in JetStream mode.
  */
 import type { Context } from 'hono';
+import type { HttpBindings } from '@hono/node-server';
 import type { Config } from '../config.js';
 import { ErrorCode, HubError } from '../errors.js';
 import { checkTopic, type SubjectSpace } from '../bus/subject.js';
 import { checkEventType } from '../sse/frame.js';
 import type { Hub } from '../hub/hub.js';
 import type { Logger } from '../log.js';
+import { Action } from '../auth/access.js';
+import { clientAddress } from '../limits/client-address.js';
+import type { Guards } from './guards.js';
 import { errorResponse } from './respond.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-export function publishHandler(hub: Hub, config: Config, subjects: SubjectSpace, log: Logger) {
+export function publishHandler(hub: Hub, config: Config, subjects: SubjectSpace, log: Logger, guards: Guards) {
   const rules = { maxLength: config.maxTopicLength, allowWildcards: false };
 
-  return async (c: Context): Promise<Response> => {
-    const refuse = (err: HubError) => errorResponse(c, err, hub.metrics);
+  return async (c: Context<{ Bindings: HttpBindings }>): Promise<Response> => {
+    const refuse = (err: HubError, headers?: Record<string, string>) => errorResponse(c, err, hub.metrics, headers);
     const topics = c.req.queries('topic') ?? [];
     if (topics.length !== 1) return refuse(new HubError(ErrorCode.NoTopic, 400, 'exactly one topic is required: /publish?topic=orders.42'));
     const topic = topics[0]!;
@@ -34,6 +38,17 @@ export function publishHandler(hub: Hub, config: Config, subjects: SubjectSpace,
     const msgId = c.req.header('nats-msg-id') ?? c.req.header('idempotency-key');
     if (msgId !== undefined && !/^[\x21-\x7e]{1,128}$/.test(msgId)) {
       return refuse(new HubError(ErrorCode.BadMsgId, 400, 'Nats-Msg-Id / Idempotency-Key must be 1-128 visible ASCII characters'));
+    }
+
+    const permit = await guards.access.authorize(c, Action.Publish, [topic]);
+    if (permit instanceof HubError) return refuse(permit);
+    // Checked before the body is read: a flood costs the hub one map lookup per request.
+    const rateKey = permit.principal ?? `address:${clientAddress(c.env.incoming.socket.remoteAddress, c.req.header('x-forwarded-for'), config.trustProxyHops)}`;
+    const waitSec = guards.publishRate.take(rateKey);
+    if (waitSec > 0) {
+      return refuse(new HubError(ErrorCode.RateLimited, 429, `publish rate above ${config.publishRate}/s (burst ${config.publishBurst}); retry in ${waitSec} s`), {
+        'Retry-After': String(waitSec),
+      });
     }
 
     const body = await readBody(c.req.raw, config.maxEventBytes);

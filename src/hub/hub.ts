@@ -27,7 +27,12 @@ export interface OpenStream {
   readonly lastEventId: string | undefined;
   /** For the connection log line. */
   readonly remote: string | undefined;
+  /** When the credentials that opened the stream expire (epoch ms): the stream ends then. */
+  readonly expiresAt?: number | undefined;
 }
+
+// setTimeout holds at most 2^31-1 ms (~24.8 days); a later deadline is re-armed when that passes.
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const decoder = new TextDecoder();
 
@@ -83,7 +88,7 @@ export class Hub {
   }
 
   /** Start an event stream on `res`. Headers and the retry line leave at once. */
-  async open({ res, patterns, lastEventId, remote }: OpenStream): Promise<void> {
+  async open({ res, patterns, lastEventId, remote, expiresAt }: OpenStream): Promise<void> {
     const conn = new SseConnection(`${this.idPrefix}-${++this.connectionCounter}`, res, patterns, this.config.maxBufferedBytes);
     this.connections.add(conn);
     this.metrics.connectionsOpened.inc();
@@ -94,10 +99,12 @@ export class Hub {
 
     const interests = patterns.map((pattern) => this.acquire(pattern));
     const maxAge = this.config.maxConnectionAgeMs > 0 ? this.startAgeLimit(conn) : undefined;
+    const expiry = expiresAt === undefined ? undefined : this.startExpiry(conn, expiresAt);
     conn.signal.addEventListener(
       'abort',
       () => {
         clearTimeout(maxAge);
+        expiry?.cancel();
         this.detach(conn, interests);
       },
       { once: true },
@@ -244,6 +251,18 @@ export class Hub {
     const timer = setTimeout(() => conn.close(CloseReason.MaxAge), age);
     timer.unref();
     return timer;
+  }
+
+  private startExpiry(conn: SseConnection, expiresAt: number): { cancel(): void } {
+    let timer: NodeJS.Timeout;
+    // Always through a timer, even when already due: open() registers its teardown listener first.
+    const arm = (): void => {
+      const fire = (): void => (Date.now() >= expiresAt ? conn.close(CloseReason.TokenExpired) : arm());
+      timer = setTimeout(fire, Math.max(0, Math.min(expiresAt - Date.now(), MAX_TIMER_MS)));
+      timer.unref();
+    };
+    arm();
+    return { cancel: () => clearTimeout(timer) };
   }
 
   private beat(): void {

@@ -6,7 +6,7 @@
 export type ParsedId = { readonly known: true; readonly seq: number } | { readonly known: false; readonly reason: string };
 
 // Far longer than any id the hub makes; anything longer is not ours and is not worth parsing.
-const MAX_ID_LENGTH = 64;
+export const MAX_ID_LENGTH = 64;
 
 export function formatEventId(epoch: string, seq: number): string {
   return `${epoch}-${seq}`;

@@ -12,6 +12,8 @@ export const CloseReason = {
   MaxAge: 'max-age',
   /** The bus could not serve the history this stream needed; the client retries with the same id. */
   BusUnavailable: 'bus-unavailable',
+  /** The token that opened the stream expired; the client reconnects with a fresh one and resumes. */
+  TokenExpired: 'token-expired',
 } as const;
 export type CloseReason = (typeof CloseReason)[keyof typeof CloseReason];
 

@@ -1,52 +1,78 @@
 /**
- * A hub in its own process (src/main.ts under tsx), ready when returned, for tests that kill
- * replicas: SIGKILL is real only for a real process.
+ * A hub in its own process (`node --import tsx src/main.ts`), ready when returned, for tests that
+ * kill replicas (SIGKILL is real only for a real process) or measure the hub's memory alone
+ * (VmRSS from /proc). The port comes from the "ssehub listening" log line.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { waitFor, withTimeout } from './wait.js';
 
-const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-export interface HubProcess {
+export interface HubProcess extends AsyncDisposable {
   readonly port: number;
   readonly url: string;
+  readonly pid: number;
   readonly child: ChildProcess;
+  /** Resident set size of the hub process, in bytes. */
+  rss(): number;
   /** SIGTERM (graceful) or SIGKILL; resolves when the process has exited, with its exit code. */
   stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<number | null>;
 }
 
 export async function startHubProcess(env: Record<string, string>, port = 0): Promise<HubProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    // info level: the port comes from the "ssehub listening" line.
+    env: { ...process.env, ...env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const lines = createInterface({ input: child.stdout! });
-  const listening = new Promise<number>((resolve, reject) => {
-    lines.on('line', (line) => {
-      if (!line.includes('ssehub listening')) return;
-      resolve((JSON.parse(line) as { port: number }).port);
-    });
-    child.once('exit', (code) => reject(new Error(`hub exited with ${code} before listening: ${stderr}`)));
-  });
-  const actual = await withTimeout('the hub process to listen', listening, 20_000);
-  lines.on('line', () => {}); // keep draining stdout so the child never blocks on a full pipe
-  const url = `http://127.0.0.1:${actual}`;
-  await waitFor('the hub process to be ready', async () => (await fetch(`${url}/readyz`)).status === 200, 20_000, 50);
-  return {
-    port: actual,
-    url,
-    child,
-    async stop(signal = 'SIGTERM') {
-      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-      const exited = once(child, 'exit');
-      child.kill(signal);
-      const [code] = (await withTimeout(`the hub to exit on ${signal}`, exited, 20_000)) as [number | null];
+
+  const stop = async (signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<number | null> => {
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+    const exited = once(child, 'exit');
+    child.kill(signal);
+    try {
+      const [code] = (await withTimeout(`the hub to exit on ${signal}`, exited, 15_000)) as [number | null];
       return code;
-    },
+    } catch (err) {
+      child.kill('SIGKILL');
+      throw err;
+    }
   };
+
+  try {
+    const actual = await withTimeout(
+      'the hub process to listen',
+      new Promise<number>((resolve, reject) => {
+        child.once('exit', (code) => reject(new Error(`hub process exited (${code}) before listening: ${stderr}`)));
+        // Keep reading afterwards too: a full stdout pipe would stall the hub.
+        lines.on('line', (line) => {
+          if (line.includes('"ssehub listening"')) resolve((JSON.parse(line) as { port: number }).port);
+        });
+      }),
+      20_000,
+    );
+    const url = `http://127.0.0.1:${actual}`;
+    await waitFor('the hub process to be ready', async () => (await fetch(`${url}/readyz`)).status === 200, 20_000, 50);
+    const pid = child.pid!;
+    return {
+      port: actual,
+      url,
+      pid,
+      child,
+      rss: () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024,
+      stop,
+      [Symbol.asyncDispose]: async () => void (await stop()),
+    };
+  } catch (err) {
+    await stop('SIGKILL');
+    throw err;
+  }
 }

@@ -15,10 +15,16 @@ export interface SubscriberOptions {
   readonly lastEventId?: string;
   /** Named event types to record besides `message`, `hub.open` and `hub.reset`. */
   readonly types?: readonly string[];
+  /** Extra request headers, read again on every (re)connect (a token that is refreshed, a cookie). */
+  readonly headers?: () => Record<string, string>;
+  /** Extra query parameters (e.g. access_token). */
+  readonly query?: Record<string, string>;
 }
 
 export class Subscriber {
   readonly events: Received[] = [];
+  /** Date.now() when each entry of `events` arrived (same index), for latency measurements. */
+  readonly arrivals: number[] = [];
   readonly source: EventSource;
   opens = 0;
   errors = 0;
@@ -27,8 +33,16 @@ export class Subscriber {
     const query = new URLSearchParams();
     for (const t of topics) query.append('topic', t);
     if (options.lastEventId) query.set('lastEventId', options.lastEventId);
-    this.source = new EventSource(`${hubUrl}/events?${query}`);
-    const record = (e: MessageEvent) => this.events.push({ type: e.type, data: String(e.data), id: e.lastEventId });
+    for (const [name, value] of Object.entries(options.query ?? {})) query.set(name, value);
+    const headers = options.headers;
+    this.source = new EventSource(
+      `${hubUrl}/events?${query}`,
+      headers ? { fetch: (url, init) => fetch(url, { ...init, headers: { ...init.headers, ...headers() } }) } : undefined,
+    );
+    const record = (e: MessageEvent) => {
+      this.events.push({ type: e.type, data: String(e.data), id: e.lastEventId });
+      this.arrivals.push(Date.now());
+    };
     this.source.onmessage = record;
     for (const type of ['hub.open', 'hub.reset', ...(options.types ?? [])]) this.source.addEventListener(type, record);
     this.source.onopen = () => this.opens++;

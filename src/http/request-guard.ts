@@ -1,0 +1,41 @@
+/**
+ * Runs before every route: a query string longer than HUB_MAX_QUERY_BYTES is a 414 and one that is
+ * not valid percent-encoded UTF-8 (`%FF`, a lone `%`, raw non-ASCII bytes) is a 400, so no handler
+ * ever parses an unbounded or undecodable query (Hono would otherwise pass the raw text through).
+ */
+import type { MiddlewareHandler } from 'hono';
+import type { HttpBindings } from '@hono/node-server';
+import type { Config } from '../config.js';
+import { ErrorCode, HubError } from '../errors.js';
+import type { HubMetrics } from '../metrics.js';
+import { errorResponse } from './respond.js';
+
+// Printable ASCII only: anything else in a request target was never percent-encoded.
+const RAW_UNSAFE = /[^\x21-\x7e]/;
+
+export function requestGuard(config: Config, metrics: HubMetrics): MiddlewareHandler<{ Bindings: HttpBindings }> {
+  const limit = config.maxQueryBytes;
+  return async (c, next) => {
+    const target = c.env.incoming.url ?? '';
+    const mark = target.indexOf('?');
+    if (mark === -1) return next();
+    const query = target.slice(mark + 1);
+    if (query.length > limit) {
+      return errorResponse(c, new HubError(ErrorCode.QueryTooLong, 414, `the query string is longer than ${limit} bytes`), metrics);
+    }
+    if (RAW_UNSAFE.test(query) || !decodes(query)) {
+      return errorResponse(c, new HubError(ErrorCode.BadQuery, 400, 'the query string is not valid percent-encoded UTF-8'), metrics);
+    }
+    return next();
+  };
+}
+
+function decodes(query: string): boolean {
+  if (!query.includes('%')) return true;
+  try {
+    decodeURIComponent(query);
+    return true;
+  } catch {
+    return false;
+  }
+}

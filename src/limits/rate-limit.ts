@@ -1,0 +1,50 @@
+/**
+ * Token buckets per key (a token's principal, or a client address): `burst` publishes at once,
+ * refilled at `rate` per second. The map holds at most `maxKeys` buckets; the least recently used
+ * goes first, which at worst forgives a key that was idle longest (a full bucket is the same as no bucket).
+ */
+
+interface Bucket {
+  tokens: number;
+  updatedAt: number;
+}
+
+export class RateLimiter {
+  private readonly buckets = new Map<string, Bucket>();
+
+  constructor(
+    private readonly rate: number,
+    private readonly burst: number,
+    private readonly maxKeys: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get enabled(): boolean {
+    return this.rate > 0;
+  }
+
+  get size(): number {
+    return this.buckets.size;
+  }
+
+  /** Spend one token for `key`. Returns 0 when allowed, else the seconds until one is available. */
+  take(key: string): number {
+    if (this.rate === 0) return 0;
+    const now = this.now();
+    let bucket = this.buckets.get(key);
+    if (bucket) {
+      this.buckets.delete(key); // re-inserted below: Map order is the recency order
+      bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * this.rate);
+      bucket.updatedAt = now;
+    } else {
+      bucket = { tokens: this.burst, updatedAt: now };
+      if (this.buckets.size >= this.maxKeys) this.buckets.delete(this.buckets.keys().next().value!);
+    }
+    this.buckets.set(key, bucket);
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return 0;
+    }
+    return Math.max(1, Math.ceil((1 - bucket.tokens) / this.rate));
+  }
+}

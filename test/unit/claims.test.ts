@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { readGrants } from '../../src/auth/claims.js';
+
+describe('readGrants', () => {
+  it('reads both lists; a missing claim or list grants nothing', () => {
+    expect(readGrants({ ssehub: { subscribe: ['user.42.>'], publish: ['chat.7'] } }, 256)).toEqual({ subscribe: ['user.42.>'], publish: ['chat.7'] });
+    expect(readGrants({ ssehub: { subscribe: ['a'] } }, 256)).toEqual({ subscribe: ['a'], publish: [] });
+    expect(readGrants({ sub: 'x' }, 256)).toEqual({ subscribe: [], publish: [] });
+  });
+
+  it.each([
+    [{ ssehub: 'user.>' }, /must be an object/],
+    [{ ssehub: ['user.>'] }, /must be an object/],
+    [{ ssehub: { subscribe: 'user.>' } }, /must be an array/],
+    [{ ssehub: { publish: [42] } }, /only strings/],
+    [{ ssehub: { subscribe: ['a..b'] } }, /empty token/],
+    [{ ssehub: { subscribe: ['a.>.b'] } }, /must be the last token/],
+  ])('%j is refused with a reason', (payload, reason) => {
+    expect(readGrants(payload, 256)).toMatch(reason);
+  });
+});
