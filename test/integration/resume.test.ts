@@ -121,7 +121,7 @@ for (const kind of busKinds()) {
     it('sends hub.reset for an id this hub never issued', async () => {
       const hub = await startTestHub(await hubEnv());
       try {
-        for (const id of ['nonsense', 'ffffffff-3', `${'9'.repeat(200)}`]) {
+        for (const id of ['nonsense', 'ffffffff-3', '9'.repeat(64)]) {
           const sub = new Subscriber(hub.url, ['x'], { lastEventId: id });
           await sub.open();
           expect(sub.events[0]!.type).toBe('hub.reset');
