@@ -28,6 +28,8 @@ export const DEFAULTS = {
   HUB_INTEREST_LINGER_MS: 60_000,
   HUB_MAX_LINGERING_SUBSCRIPTIONS: 10_000,
   HUB_SHUTDOWN_TIMEOUT_MS: 10_000,
+  /** 0 ends every stream at once on shutdown. */
+  HUB_DRAIN_WINDOW_MS: 5000,
   LOG_LEVEL: 'info',
 } as const;
 
@@ -71,8 +73,17 @@ export interface Config {
   readonly maxLingeringSubscriptions: number;
   /** Time allowed from SIGTERM to exit. Default 10000 ms. */
   readonly shutdownTimeoutMs: number;
+  /**
+   * On shutdown, open streams are ended spread evenly over this window, so their clients do not all
+   * reconnect (to the other replicas) in the same second. Must leave DRAIN_MARGIN_MS (1 s) of
+   * HUB_SHUTDOWN_TIMEOUT_MS for the last streams to flush and the bus to close. Default 5000 ms.
+   */
+  readonly drainWindowMs: number;
   readonly logLevel: LogLevel;
 }
+
+/** Part of HUB_SHUTDOWN_TIMEOUT_MS kept after the drain window: final flushes, bus close. */
+export const DRAIN_MARGIN_MS = 1000;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -110,6 +121,14 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const heartbeatMs = int(env, 'HUB_HEARTBEAT_MS', 100, 3_600_000);
+  const shutdownTimeoutMs = int(env, 'HUB_SHUTDOWN_TIMEOUT_MS', 100, 3_600_000);
+  const drainWindowMs = int(env, 'HUB_DRAIN_WINDOW_MS', 0, 3_600_000);
+  if (drainWindowMs > 0 && drainWindowMs + DRAIN_MARGIN_MS > shutdownTimeoutMs) {
+    throw new ConfigError(
+      'HUB_DRAIN_WINDOW_MS',
+      `must leave ${DRAIN_MARGIN_MS} ms of HUB_SHUTDOWN_TIMEOUT_MS (${shutdownTimeoutMs}) for the last streams and the bus to close, got ${drainWindowMs}`,
+    );
+  }
   return Object.freeze({
     host: str(env, 'HOST'),
     port: int(env, 'PORT', 0, 65535),
@@ -129,7 +148,8 @@ export function loadConfig(env: Env = process.env): Config {
     maxEventTypeLength: int(env, 'HUB_MAX_EVENT_TYPE_LENGTH', 1, 4096),
     interestLingerMs: int(env, 'HUB_INTEREST_LINGER_MS', 0, 24 * 3_600_000),
     maxLingeringSubscriptions: int(env, 'HUB_MAX_LINGERING_SUBSCRIPTIONS', 0, 10_000_000),
-    shutdownTimeoutMs: int(env, 'HUB_SHUTDOWN_TIMEOUT_MS', 100, 3_600_000),
+    shutdownTimeoutMs,
+    drainWindowMs,
     logLevel,
   });
 }

@@ -18,6 +18,7 @@ import { ReplayBuffer } from '../replay/buffer.js';
 import { formatEventId, parseEventId } from '../replay/event-id.js';
 import { CloseReason, SSE_HEADERS, SseConnection } from '../sse/connection.js';
 import { HEARTBEAT_FRAME, HubEventType, checkEventType, encodeFrame, encodeRetry } from '../sse/frame.js';
+import { drainStreams } from './drain.js';
 import { Interest } from './interest.js';
 
 export const ResetReason = {
@@ -133,11 +134,15 @@ export class Hub {
     return { id: seq === undefined ? undefined : formatEventId(this.bus.epoch, seq) };
   }
 
-  /** Stop taking streams and end every open one cleanly; then release the bus. */
+  /**
+   * Stop taking streams (and answering ready), end the open ones spread over HUB_DRAIN_WINDOW_MS
+   * (see drain.ts), then release the bus.
+   */
   async close(): Promise<void> {
+    if (this.closing) return;
     this.closing = true;
+    await drainStreams([...this.connections], this.config.drainWindowMs);
     clearInterval(this.heartbeat);
-    for (const conn of [...this.connections]) conn.close(CloseReason.Shutdown);
     for (const interest of [...this.interests.values()]) this.drop(interest);
     await this.bus.close();
   }
@@ -277,6 +282,7 @@ export class Hub {
   // --- fan-out ----------------------------------------------------------------------------------
 
   private onMessage(via: Interest, msg: BusMessage): void {
+    const receivedAt = performance.now();
     const matches = this.index.match(msg.subject);
     for (const interest of matches) if (interest.order < via.order) return; // an older subscription carries it
     if (!matches.includes(via) || msg.seq <= this.lastSeq) return;
@@ -298,6 +304,9 @@ export class Hub {
     if (delivered > 0) {
       this.metrics.eventsDelivered.inc(delivered);
       this.metrics.bytesWritten.inc(delivered * frame.length);
+      // Each writer flushes from a microtask queued when it got its first frame of this turn, so one
+      // queued now runs after all of them: the frames have been written (or wait on backpressure).
+      queueMicrotask(() => this.metrics.publishToWrite.observe((performance.now() - receivedAt) / 1000));
     }
   }
 
