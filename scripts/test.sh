@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite: unit, integration on the embedded bus, on a real nats-server and behind a real nginx.
+# The whole test suite: unit, integration on the embedded bus and on a real nats-server.
 # Installs what it needs first (npm dependencies; Debian packages with apt).
 # Extra arguments go to vitest (e.g. a file filter).
 set -euo pipefail

@@ -4,14 +4,15 @@
  * fallback: a missing binary fails the test loudly (scripts/test.sh installs it).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './nats-server.js';
 import { sleep } from './wait.js';
 
-export const NGINX_BIN = process.env.NGINX_BIN ?? 'nginx';
+// /usr/sbin is not on every user's PATH.
+export const NGINX_BIN = process.env.NGINX_BIN ?? (existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx');
 
 export interface NginxUpstream {
   readonly port: number;
