@@ -282,11 +282,11 @@ export class Hub {
   // --- fan-out ----------------------------------------------------------------------------------
 
   private onMessage(via: Interest, msg: BusMessage): void {
-    const receivedAt = performance.now();
     const matches = this.index.match(msg.subject);
     for (const interest of matches) if (interest.order < via.order) return; // an older subscription carries it
     if (!matches.includes(via) || msg.seq <= this.lastSeq) return;
     this.lastSeq = msg.seq;
+    const receivedAt = performance.now();
 
     const eventType = msg.eventType;
     if (eventType !== undefined && checkEventType(eventType, this.config.maxEventTypeLength)) {
