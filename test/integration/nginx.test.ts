@@ -15,13 +15,17 @@ const OPEN = 'event: hub.open';
 /** ingress-nginx's gzip with text/event-stream added to gzip-types: the misconfiguration to survive. */
 const GZIP_EVENT_STREAMS = [...INGRESS_NGINX_GZIP.filter((d) => !d.startsWith('gzip_types')), 'gzip_types text/event-stream;'];
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
+/**
+ * A proxy that buffers holds back every event, so the fastest of a few deliveries is its delay;
+ * a loaded machine only adds to some samples (on two shared cores next to the 10k-stream teardown
+ * suite, the median of three deliveries reached 358 ms while nginx itself buffered nothing).
+ */
+function fastest(values: readonly number[]): number {
+  return Math.min(...values);
 }
 
 /** Publish `data` on the hub and time until it shows on `stream` (through the proxy). */
-async function timeDelivery(hubUrl: string, stream: RawStream, topic: string, data: string, timeoutMs = 2000): Promise<number> {
+async function timeDelivery(hubUrl: string, stream: RawStream, topic: string, data: string, timeoutMs = 3000): Promise<number> {
   const started = performance.now();
   await publish(hubUrl, topic, data);
   await stream.waitForText(`data: ${data}\n`, timeoutMs);
@@ -41,9 +45,7 @@ describe('behind nginx configured as the Ingress [nginx]', () => {
       const latencies: number[] = [];
       for (let i = 0; i < 5; i++) latencies.push(await timeDelivery(hub.url, stream, 'prompt', `event-${i}`));
       console.log(`[nginx] publish -> received through nginx, ms: ${latencies.map((ms) => ms.toFixed(1)).join(', ')}`);
-      // The median keeps one scheduling hiccup on a shared machine from failing the run; buffering
-      // would hold every event back for seconds (see the control below).
-      expect(median(latencies)).toBeLessThan(100);
+      expect(fastest(latencies)).toBeLessThan(100);
     } finally {
       stream.close();
     }
@@ -61,8 +63,8 @@ describe('behind nginx configured as the Ingress [nginx]', () => {
       await stream.waitForText(OPEN);
       expect(stream.headers?.get('content-encoding')).toBe('gzip');
       const latencies: number[] = [];
-      for (let i = 0; i < 3; i++) latencies.push(await timeDelivery(hub.url, stream, 'gzip', `event-${i}`));
-      expect(median(latencies)).toBeLessThan(100);
+      for (let i = 0; i < 5; i++) latencies.push(await timeDelivery(hub.url, stream, 'gzip', `event-${i}`));
+      expect(fastest(latencies)).toBeLessThan(100);
     } finally {
       stream.close();
     }
@@ -94,8 +96,8 @@ describe('behind nginx configured as the Ingress [nginx]', () => {
     try {
       await stream.waitForText(OPEN);
       const latencies: number[] = [];
-      for (let i = 0; i < 3; i++) latencies.push(await timeDelivery(hub.url, stream, 'header', `event-${i}`));
-      expect(median(latencies)).toBeLessThan(100);
+      for (let i = 0; i < 5; i++) latencies.push(await timeDelivery(hub.url, stream, 'header', `event-${i}`));
+      expect(fastest(latencies)).toBeLessThan(100);
     } finally {
       stream.close();
     }
@@ -103,13 +105,13 @@ describe('behind nginx configured as the Ingress [nginx]', () => {
 
   it('heartbeats keep an idle stream open past proxy_read_timeout', async () => {
     await using hub = await startTestHub({ HUB_HEARTBEAT_MS: '300' });
-    await using nginx = await startNginx({ upstreams: [{ port: hub.port }], location: ingressLocationDirectives({ 'proxy-read-timeout': '1' }) });
+    await using nginx = await startNginx({ upstreams: [{ port: hub.port }], location: ingressLocationDirectives({ 'proxy-read-timeout': '2' }) });
     const stream = new RawStream(`${nginx.url}/events?topic=idle`);
     try {
       await stream.waitForText(OPEN);
-      await sleep(3500); // three and a half read timeouts without an event
+      await sleep(5000); // two and a half read timeouts without an event
       expect(stream.endedAt, `nginx ended the stream: ${nginx.errorLog()}`).toBeUndefined();
-      expect(stream.text.split(':\n\n').length - 1).toBeGreaterThanOrEqual(5);
+      expect(stream.text.split(':\n\n').length - 1).toBeGreaterThanOrEqual(8);
       await timeDelivery(hub.url, stream, 'idle', 'still-here');
       // The same stream all along: one retry line, one hub.open.
       expect(stream.text.match(/^retry: /gm)).toHaveLength(1);
@@ -121,13 +123,13 @@ describe('behind nginx configured as the Ingress [nginx]', () => {
 
   it('control: with heartbeats slower than proxy_read_timeout, nginx cuts the idle stream', async () => {
     await using hub = await startTestHub({ HUB_HEARTBEAT_MS: '10000' });
-    await using nginx = await startNginx({ upstreams: [{ port: hub.port }], location: ingressLocationDirectives({ 'proxy-read-timeout': '1' }) });
+    await using nginx = await startNginx({ upstreams: [{ port: hub.port }], location: ingressLocationDirectives({ 'proxy-read-timeout': '2' }) });
     const stream = new RawStream(`${nginx.url}/events?topic=idle`);
     try {
       await stream.waitForText(OPEN);
       const opened = performance.now();
-      const ended = await stream.waitForEnd(4000);
-      expect(ended - opened).toBeGreaterThan(800);
+      const ended = await stream.waitForEnd(6000);
+      expect(ended - opened).toBeGreaterThan(1500);
     } finally {
       stream.close();
     }
