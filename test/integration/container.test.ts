@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULTS } from '../../src/config.js';
 import { copyBuildContext, execForm, parseDockerfile, parseDockerignore, splitFlags, type Stage } from '../helpers/dockerfile.js';
 import { freePort } from '../helpers/nats-server.js';
 import { RawStream } from '../helpers/raw-stream.js';
@@ -22,7 +23,10 @@ const ignoreRules = parseDockerignore(readFileSync(join(REPO, '.dockerignore'), 
 const runtime = dockerfile.stages.at(-1)!;
 // RUN steps this replay executes on the host, so only ones known to stay inside their directory.
 const REPLAYABLE_RUN = /^npm (ci|run build)( --[\w=-]+)*$/;
-const SHUTDOWN_TIMEOUT_MS = 10_000; // the default HUB_SHUTDOWN_TIMEOUT_MS, as the image runs it
+// The image runs with the defaults.
+const SHUTDOWN_TIMEOUT_MS = DEFAULTS.HUB_SHUTDOWN_TIMEOUT_MS;
+const DRAIN_WINDOW_MS = DEFAULTS.HUB_DRAIN_WINDOW_MS;
+const STREAMS = 4;
 
 interface BuiltStage {
   readonly root: string;
@@ -151,7 +155,7 @@ describe('container image, replayed without an engine [container]', () => {
     expect(instructions(runtime, 'STOPSIGNAL')).toEqual(['SIGTERM']);
   });
 
-  it('as PID 1: answers, passes its HEALTHCHECK, streams, drains on SIGTERM and exits 0 in time; the HEALTHCHECK then fails', async () => {
+  it('as PID 1: answers, passes its HEALTHCHECK, streams, goes unready and drains on SIGTERM, exits 0 in time; the HEALTHCHECK then fails', async () => {
     const stage = built.get(runtime.name)!;
     const cwd = join(stage.root, stage.workdir);
     const port = await freePort();
@@ -165,30 +169,35 @@ describe('container image, replayed without an engine [container]', () => {
     let logs = '';
     hub.stdout?.on('data', (c: Buffer) => (logs += c.toString()));
     hub.stderr?.on('data', (c: Buffer) => (logs += c.toString()));
-    let stream: RawStream | undefined;
+    const streams: RawStream[] = [];
     try {
       const pid = await pid1Of(hub);
       expect(nsPid(pid)).toBe('1');
       await waitFor(`the image's hub to answer /healthz (logs: ${logs})`, () => fetch(`${url}/healthz`).then((r) => r.ok, () => false), 15_000, 100);
       expect(runHealthcheck()).toBe(0);
       expect((await fetch(`${url}/readyz`)).status).toBe(200);
-      stream = new RawStream(`${url}/events?topic=image`);
-      await stream.waitForText('event: hub.open');
+      for (let i = 0; i < STREAMS; i++) streams.push(new RawStream(`${url}/events?topic=image`));
+      for (const stream of streams) await stream.waitForText('event: hub.open');
       await publish(url, 'image', 'from-the-image');
-      await stream.waitForText('data: from-the-image\n');
+      for (const stream of streams) await stream.waitForText('data: from-the-image\n');
 
       const signalled = performance.now();
       process.kill(pid, 'SIGTERM');
+      // Unready at once, while the default drain window is still ending streams.
+      await waitFor('/readyz to turn 503', () => fetch(`${url}/readyz`).then((r) => r.status === 503, () => false), 2000);
+      expect(streams.filter((stream) => stream.endedAt === undefined).length).toBeGreaterThan(0);
       const code = await withTimeout('the hub to exit after SIGTERM', exited(hub), SHUTDOWN_TIMEOUT_MS + 2000);
       const tookMs = performance.now() - signalled;
-      console.log(`[container] SIGTERM to exit, PID 1: ${tookMs.toFixed(0)} ms`);
+      const endedMs = streams.map((stream) => Math.round(stream.endedAt! - signalled));
+      console.log(`[container] PID 1, SIGTERM with ${STREAMS} streams: ended at ${endedMs.join(', ')} ms, exited at ${tookMs.toFixed(0)} ms`);
       expect(code, logs).toBe(0);
+      // The k-th of n streams ends at k/n of HUB_DRAIN_WINDOW_MS (default 5000), all within the timeout.
+      expect(Math.max(...endedMs)).toBeGreaterThan(DRAIN_WINDOW_MS * 0.5);
       expect(tookMs).toBeLessThan(SHUTDOWN_TIMEOUT_MS);
-      expect(stream.endedAt).toBeDefined();
       expect(logs).toMatch(/"msg":"stopped"/);
       expect(runHealthcheck()).not.toBe(0);
     } finally {
-      stream?.close();
+      for (const stream of streams) stream.close();
       hub.kill('SIGKILL');
     }
   });
