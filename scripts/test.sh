@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
-bash scripts/ensure-system-deps.sh nats-server=nats-server
+bash scripts/ensure-system-deps.sh nats-server=nats-server nginx=nginx
 # The browser tests drive Debian's chromium with playwright-core (which never downloads a browser);
 # the hub serves the client library compiled to client/dist/.
 bash scripts/ensure-system-deps.sh chromium=chromium

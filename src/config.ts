@@ -43,6 +43,8 @@ export const DEFAULTS = {
   HUB_HISTORY_MAX_EVENTS: 10_000,
   /** The demo page at `/` (and its /demo/stats figures). `0` or `false` turns it off. */
   HUB_DEMO: true,
+  /** 0 ends every stream at once on shutdown. */
+  HUB_DRAIN_WINDOW_MS: 5000,
   LOG_LEVEL: 'info',
 
   // --- authorization (docs/security.md). No key at all: open (development) mode, logged loudly.
@@ -126,6 +128,12 @@ export interface Config {
   readonly historyMaxEvents: number;
   /** Serve the demo page at `/` and its figures at /demo/stats. Default true. */
   readonly demo: boolean;
+  /**
+   * On shutdown, open streams are ended spread evenly over this window, so their clients do not all
+   * reconnect (to the other replicas) in the same second. Must leave DRAIN_MARGIN_MS (1 s) of
+   * HUB_SHUTDOWN_TIMEOUT_MS for the last streams to flush and the bus to close. Default 5000 ms.
+   */
+  readonly drainWindowMs: number;
   readonly logLevel: LogLevel;
   /** Token verification; undefined means open (development) mode. */
   readonly auth: AuthConfig | undefined;
@@ -168,6 +176,9 @@ export interface AuthConfig {
   /** Allowed clock skew for exp/nbf, seconds. Default 5. */
   readonly clockToleranceSec: number;
 }
+
+/** Part of HUB_SHUTDOWN_TIMEOUT_MS kept after the drain window: final flushes, bus close. */
+export const DRAIN_MARGIN_MS = 1000;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -224,6 +235,14 @@ export function loadConfig(env: Env = process.env): Config {
       throw new ConfigError('HUB_CORS_ORIGINS', `"${origin}" is not an origin (scheme://host[:port], no path)`);
     }
   }
+  const shutdownTimeoutMs = int(env, 'HUB_SHUTDOWN_TIMEOUT_MS', 100, 3_600_000);
+  const drainWindowMs = int(env, 'HUB_DRAIN_WINDOW_MS', 0, 3_600_000);
+  if (drainWindowMs > 0 && drainWindowMs + DRAIN_MARGIN_MS > shutdownTimeoutMs) {
+    throw new ConfigError(
+      'HUB_DRAIN_WINDOW_MS',
+      `must leave ${DRAIN_MARGIN_MS} ms of HUB_SHUTDOWN_TIMEOUT_MS (${shutdownTimeoutMs}) for the last streams and the bus to close, got ${drainWindowMs}`,
+    );
+  }
   return Object.freeze({
     host: str(env, 'HOST'),
     port: int(env, 'PORT', 0, 65535),
@@ -243,7 +262,8 @@ export function loadConfig(env: Env = process.env): Config {
     maxEventTypeLength: int(env, 'HUB_MAX_EVENT_TYPE_LENGTH', 1, 4096),
     interestLingerMs: int(env, 'HUB_INTEREST_LINGER_MS', 0, 24 * 3_600_000),
     maxLingeringSubscriptions: int(env, 'HUB_MAX_LINGERING_SUBSCRIPTIONS', 0, 10_000_000),
-    shutdownTimeoutMs: int(env, 'HUB_SHUTDOWN_TIMEOUT_MS', 100, 3_600_000),
+    shutdownTimeoutMs,
+    drainWindowMs,
     jetstream,
     historyMaxEvents: int(env, 'HUB_HISTORY_MAX_EVENTS', 0, 10_000_000),
     demo: bool(env, 'HUB_DEMO'),

@@ -2,7 +2,7 @@
  * The hub's Prometheus metrics. No per-topic labels: topic counts are unbounded, label sets must not be.
  * Hot-path counters are bumped once per event (with the recipient count), never once per recipient.
  */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export class HubMetrics {
   readonly registry = new Registry();
@@ -22,6 +22,18 @@ export class HubMetrics {
   readonly slowConsumers = new Counter({ name: 'ssehub_slow_consumer_closes_total', help: 'Streams closed because their unsent bytes passed HUB_MAX_BUFFERED_BYTES.', registers: [this.registry] });
   readonly replaysServed = new Counter({ name: 'ssehub_replays_served_total', help: 'Resumes answered from the replay buffer without loss.', registers: [this.registry] });
   readonly resetsSent = new Counter({ name: 'ssehub_resets_sent_total', help: 'hub.reset events sent.', labelNames: ['reason'] as const, registers: [this.registry] });
+  /**
+   * Observed once per event that reached at least one stream, not once per recipient: from the bus
+   * handing the event to the hub until every recipient's frame was handed to its socket (or queued
+   * behind backpressure). Event-loop lag is exported beside it by the default metrics
+   * (ssehub_nodejs_eventloop_lag_*); this one adds the fan-out's own cost.
+   */
+  readonly publishToWrite = new Histogram({
+    name: 'ssehub_publish_to_write_seconds',
+    help: 'Time from an event arriving from the bus to its frames being written to every subscribed stream (once per event).',
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
   readonly requestsRejected = new Counter({
     name: 'ssehub_requests_rejected_total',
     help: 'Requests refused with a 4xx/5xx error, by error code.',

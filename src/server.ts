@@ -21,7 +21,10 @@ export interface RunningHub {
   readonly port: number;
   /** http://host:port, with 127.0.0.1 when listening on every interface. */
   readonly url: string;
-  /** Graceful stop: not ready, no new streams, every stream ended, bus closed. Bounded by HUB_SHUTDOWN_TIMEOUT_MS. */
+  /**
+   * Graceful stop: not ready, no new streams, open streams ended over HUB_DRAIN_WINDOW_MS, bus closed,
+   * listener closed. Bounded by HUB_SHUTDOWN_TIMEOUT_MS.
+   */
   shutdown(): Promise<void>;
 }
 
@@ -80,9 +83,12 @@ export async function startHub(config: Config, log: Logger): Promise<RunningHub>
   const shutdown = (): Promise<void> => (stopping ??= stop());
   async function stop(): Promise<void> {
     const deadline = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref());
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    // server.close() waits for open streams forever: end them ourselves first.
+    // Still listening while the hub drains: /readyz answers 503 at once so load balancers stop
+    // routing here, and a reconnect that lands here anyway gets a 503 a proxy can retry elsewhere
+    // (a refused connection would do too, but probes and /metrics keep answering this way).
+    // server.close() would wait for open streams forever: the hub ends them first.
     await hub.close();
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     const drained = new Promise<void>((resolve) => (settled = resolve));
     if (inFlight > 0) await Promise.race([drained, deadline]);
     // Every response is finished (or the deadline passed): what is left is idle keep-alive sockets and

@@ -18,6 +18,7 @@ import { formatEventId } from '../replay/event-id.js';
 import { planResume, ResetReason, type ResumePlan } from '../replay/resume.js';
 import { CloseReason, SSE_HEADERS, SseConnection } from '../sse/connection.js';
 import { HEARTBEAT_FRAME, HubEventType, checkEventType, encodeFrame, encodeRetry } from '../sse/frame.js';
+import { drainStreams } from './drain.js';
 import { Interest } from './interest.js';
 
 export interface OpenStream {
@@ -128,11 +129,15 @@ export class Hub {
     return { id: seq === undefined ? undefined : formatEventId(this.bus.epoch, seq) };
   }
 
-  /** Stop taking streams and end every open one cleanly; then release the bus. */
+  /**
+   * Stop taking streams (and answering ready), end the open ones spread over HUB_DRAIN_WINDOW_MS
+   * (see drain.ts), then release the bus.
+   */
   async close(): Promise<void> {
+    if (this.closing) return;
     this.closing = true;
+    await drainStreams([...this.connections], this.config.drainWindowMs);
     clearInterval(this.heartbeat);
-    for (const conn of [...this.connections]) conn.close(CloseReason.Shutdown);
     for (const interest of [...this.interests.values()]) this.drop(interest);
     await this.bus.close();
   }
@@ -326,6 +331,7 @@ export class Hub {
     for (const interest of matches) if (interest.order < via.order) return; // an older subscription carries it
     if (!matches.includes(via) || msg.seq <= this.lastSeq) return;
     this.lastSeq = msg.seq;
+    const receivedAt = performance.now();
 
     const frame = this.frameFor(msg);
     if (!frame) return;
@@ -339,6 +345,9 @@ export class Hub {
     if (delivered > 0) {
       this.metrics.eventsDelivered.inc(delivered);
       this.metrics.bytesWritten.inc(delivered * frame.length);
+      // Each writer flushes from a microtask queued when it got its first frame of this turn, so one
+      // queued now runs after all of them: the frames have been written (or wait on backpressure).
+      queueMicrotask(() => this.metrics.publishToWrite.observe((performance.now() - receivedAt) / 1000));
     }
   }
 

@@ -6,7 +6,8 @@ import { startHub, type RunningHub } from '../../src/server.js';
 export type TestHub = RunningHub & AsyncDisposable;
 
 export async function startTestHub(env: Record<string, string> = {}): Promise<TestHub> {
-  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...env });
+  // Drain window 0: a test's shutdown ends its streams at once unless the test is about draining.
+  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', HUB_DRAIN_WINDOW_MS: '0', ...env });
   const running = await startHub(config, createLogger(config.logLevel));
   return Object.assign(running, { [Symbol.asyncDispose]: () => running.shutdown() });
 }

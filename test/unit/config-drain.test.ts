@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULTS, DRAIN_MARGIN_MS, loadConfig } from '../../src/config.js';
+
+describe('HUB_DRAIN_WINDOW_MS', () => {
+  it('defaults to a window that fits the default shutdown timeout', () => {
+    const config = loadConfig({});
+    expect(config.drainWindowMs).toBe(DEFAULTS.HUB_DRAIN_WINDOW_MS);
+    expect(config.drainWindowMs + DRAIN_MARGIN_MS).toBeLessThanOrEqual(config.shutdownTimeoutMs);
+  });
+
+  it('accepts 0 (end every stream at once) with any shutdown timeout', () => {
+    expect(loadConfig({ HUB_DRAIN_WINDOW_MS: '0', HUB_SHUTDOWN_TIMEOUT_MS: '100' }).drainWindowMs).toBe(0);
+  });
+
+  it('must leave the margin inside HUB_SHUTDOWN_TIMEOUT_MS', () => {
+    expect(loadConfig({ HUB_DRAIN_WINDOW_MS: '9000', HUB_SHUTDOWN_TIMEOUT_MS: '10000' }).drainWindowMs).toBe(9000);
+    expect(() => loadConfig({ HUB_DRAIN_WINDOW_MS: '9001', HUB_SHUTDOWN_TIMEOUT_MS: '10000' })).toThrow(/^HUB_DRAIN_WINDOW_MS must leave 1000 ms of HUB_SHUTDOWN_TIMEOUT_MS \(10000\)/);
+    expect(() => loadConfig({ HUB_SHUTDOWN_TIMEOUT_MS: '3000' })).toThrow(/HUB_DRAIN_WINDOW_MS/);
+    expect(() => loadConfig({ HUB_DRAIN_WINDOW_MS: 'soon' })).toThrow(/HUB_DRAIN_WINDOW_MS must be a whole number/);
+  });
+});
