@@ -128,7 +128,10 @@ describe('container image, replayed without an engine [container]', () => {
   it('sends a minimal context: sources and manifests, nothing local or generated', () => {
     expect(contextFiles).toContain('package-lock.json');
     expect(contextFiles).toContain('src/main.ts');
-    for (const file of contextFiles) expect(file).toMatch(/^(package(-lock)?\.json|tsconfig(\.build)?\.json|src\/.+\.ts)$/);
+    expect(contextFiles).toContain('client/ssehub.ts');
+    for (const file of contextFiles) {
+      expect(file).toMatch(/^(package(-lock)?\.json|tsconfig(\.build)?\.json|src\/.+\.ts|client\/(ssehub\.ts|tsconfig\.json|demo\/[\w.-]+\.(html|js|css)))$/);
+    }
   });
 
   it('builds FROM the Node major the tests run on, slim, multi-stage', () => {
@@ -142,6 +145,9 @@ describe('container image, replayed without an engine [container]', () => {
     const app = join(built.get(runtime.name)!.root, 'app');
     expect(existsSync(join(app, 'dist/main.js'))).toBe(true);
     expect(existsSync(join(app, 'dist/healthcheck.js'))).toBe(true);
+    expect(existsSync(join(app, 'client/dist/ssehub.js'))).toBe(true);
+    expect(existsSync(join(app, 'client/demo/index.html'))).toBe(true);
+    expect(existsSync(join(app, 'client/ssehub.ts'))).toBe(false);
     expect(existsSync(join(app, 'src'))).toBe(false);
     const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { dependencies: object; devDependencies: object };
     for (const dep of Object.keys(pkg.dependencies)) expect(existsSync(join(app, 'node_modules', dep)), dep).toBe(true);
