@@ -26,7 +26,8 @@ import type { Logger } from '../log.js';
 import { EVENT_TYPE_HEADER, type Bus, type BusMessage, type BusStatus, type BusSubscription, type HistoryResult, type MessageHandler, type PublishOptions, type PublishResult } from './bus.js';
 import { natsHeaders } from './nats.js';
 import { connectNats, watchNats } from './nats-connection.js';
-import { PatternIndex } from './pattern-index.js';
+import { LocalDispatch } from './local-dispatch.js';
+import { BusStatusReporter } from './status.js';
 
 export interface JetStreamSettings {
   readonly stream: string;
@@ -48,11 +49,6 @@ export interface JetStreamBusOptions {
   readonly log: Logger;
 }
 
-interface LocalSubscription extends BusSubscription {
-  readonly onMessage: MessageHandler;
-  active: boolean;
-}
-
 // Bounds one history read: messages per fetch, and how long a fetch may wait for more.
 const HISTORY_BATCH = 256;
 const HISTORY_FETCH_MS = 2000;
@@ -63,17 +59,17 @@ export class JetStreamBus implements Bus {
   readonly sharedIds = true;
   private epochValue = '';
   private seq = 0;
-  private connected = false;
   private closing = false;
   private nc: NatsConnection | undefined;
   private js: JetStreamClient | undefined;
   private live: ConsumerMessages | undefined;
-  private readonly local = new PatternIndex<LocalSubscription>();
-  private readonly listeners: Array<(status: BusStatus) => void> = [];
+  private readonly local = new LocalDispatch();
+  private readonly status: BusStatusReporter;
   /** Resolves once the stream exists and the live consumer runs (retries until NATS is there). */
   private readonly ready: Promise<void>;
 
   constructor(private readonly options: JetStreamBusOptions) {
+    this.status = new BusStatusReporter(options.log);
     this.ready = this.start();
     this.ready.catch((err: unknown) => options.log.error({ err }, 'jetstream setup failed'));
   }
@@ -84,23 +80,13 @@ export class JetStreamBus implements Bus {
 
   async subscribe(pattern: string, onMessage: MessageHandler): Promise<{ subscription: BusSubscription; since: number }> {
     await this.ready;
-    const subscription: LocalSubscription = {
-      pattern,
-      onMessage,
-      active: true,
-      unsubscribe: () => {
-        if (!subscription.active) return;
-        subscription.active = false;
-        this.local.remove(pattern, subscription);
-      },
-    };
-    this.local.add(pattern, subscription);
+    const subscription = this.local.add(pattern, onMessage);
     // Local dispatch reaches it from the next message on; anything earlier is read back by history().
     return { subscription, since: this.seq };
   }
 
   async publish(subject: string, data: Uint8Array, options: PublishOptions = {}): Promise<PublishResult> {
-    if (!this.connected || !this.js) throw new Error('NATS is not connected');
+    if (!this.status.connected || !this.js) throw new Error('NATS is not connected');
     const h = natsHeaders(options);
     const ack = await this.js.publish(subject, data, { headers: h, msgID: options.msgId, timeout: this.options.settings.publishTimeoutMs });
     return { seq: ack.seq };
@@ -140,11 +126,11 @@ export class JetStreamBus implements Bus {
   }
 
   isConnected(): boolean {
-    return this.connected;
+    return this.status.connected;
   }
 
   onStatus(listener: (status: BusStatus) => void): void {
-    this.listeners.push(listener);
+    this.status.onStatus(listener);
   }
 
   async close(): Promise<void> {
@@ -152,7 +138,7 @@ export class JetStreamBus implements Bus {
     this.live?.stop();
     const nc = this.nc;
     if (nc && !nc.isClosed()) await nc.drain().catch(() => nc.close());
-    this.setConnected(false, 'closed');
+    this.status.set(false, 'closed');
   }
 
   private async start(): Promise<void> {
@@ -174,14 +160,14 @@ export class JetStreamBus implements Bus {
     void watchNats(
       nc,
       {
-        disconnected: (reason) => this.setConnected(false, reason),
+        disconnected: (reason) => this.status.set(false, reason),
         // The ordered consumer picks up after the last sequence it delivered: nothing was lost.
-        reconnected: (reason) => this.setConnected(true, reason),
+        reconnected: (reason) => this.status.set(true, reason),
       },
       this.options.log,
       () => this.closing,
     );
-    this.setConnected(true, `stream ${info.config.name} at seq ${info.state.last_seq}`);
+    this.status.set(true, `stream ${info.config.name} at seq ${info.state.last_seq}`);
   }
 
   private async ensureStream(jsm: JetStreamManager) {
@@ -214,8 +200,7 @@ export class JetStreamBus implements Bus {
   private dispatch(m: JsMsg): void {
     if (m.seq <= this.seq) return; // replayed by a consumer reset: already delivered
     this.seq = m.seq;
-    const msg = this.toMessage(m);
-    for (const sub of this.local.match(m.subject)) if (sub.active) sub.onMessage(msg);
+    this.local.dispatch(this.toMessage(m));
   }
 
   private toMessage(m: JsMsg): BusMessage {
@@ -225,14 +210,6 @@ export class JetStreamBus implements Bus {
   private manager(): Promise<JetStreamManager> {
     if (!this.nc) throw new Error('NATS is not connected');
     return this.nc.jetstreamManager();
-  }
-
-  private setConnected(connected: boolean, reason: string): void {
-    if (this.connected === connected) return;
-    this.connected = connected;
-    this.options.log.info({ nats: reason }, connected ? 'bus connected' : 'bus disconnected');
-    const status: BusStatus = connected ? { type: 'connected', lostMessages: false } : { type: 'disconnected', reason };
-    for (const listener of this.listeners) listener(status);
   }
 }
 

@@ -6,12 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Bus, BusMessage, BusStatus, BusSubscription, MessageHandler, PublishOptions, PublishResult } from './bus.js';
-import { PatternIndex } from './pattern-index.js';
-
-interface MemorySubscription extends BusSubscription {
-  readonly onMessage: MessageHandler;
-  active: boolean;
-}
+import { LocalDispatch } from './local-dispatch.js';
 
 export class MemoryBus implements Bus {
   readonly kind = 'memory';
@@ -20,21 +15,11 @@ export class MemoryBus implements Bus {
   readonly epoch = randomBytes(4).toString('hex');
   private seq = 0;
   private closed = false;
-  private readonly subscriptions = new PatternIndex<MemorySubscription>();
+  private readonly subscriptions = new LocalDispatch();
 
   async subscribe(pattern: string, onMessage: MessageHandler): Promise<{ subscription: BusSubscription; since: number }> {
     if (this.closed) throw new Error('bus is closed');
-    const subscription: MemorySubscription = {
-      pattern,
-      onMessage,
-      active: true,
-      unsubscribe: () => {
-        if (!subscription.active) return;
-        subscription.active = false;
-        this.subscriptions.remove(pattern, subscription);
-      },
-    };
-    this.subscriptions.add(pattern, subscription);
+    const subscription = this.subscriptions.add(pattern, onMessage);
     return { subscription, since: this.seq };
   }
 
@@ -42,11 +27,7 @@ export class MemoryBus implements Bus {
   async publish(subject: string, data: Uint8Array, options: PublishOptions = {}): Promise<PublishResult> {
     if (this.closed) throw new Error('bus is closed');
     const msg: BusMessage = { subject, data, eventType: options.eventType, seq: ++this.seq };
-    // match() returns a snapshot, so a handler that subscribes or unsubscribes does not change who
-    // gets this message; one unsubscribed meanwhile is skipped, as NATS would.
-    for (const sub of this.subscriptions.match(subject)) {
-      if (sub.active) sub.onMessage(msg);
-    }
+    this.subscriptions.dispatch(msg);
     return { seq: msg.seq };
   }
 

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { headers, type MsgHdrs, type NatsConnection, type Subscription } from 'nats';
 import type { Logger } from '../log.js';
 import { connectNats, watchNats } from './nats-connection.js';
+import { BusStatusReporter } from './status.js';
 import { EVENT_TYPE_HEADER, MSG_ID_HEADER, type Bus, type BusStatus, type BusSubscription, type MessageHandler, type PublishOptions, type PublishResult } from './bus.js';
 
 export interface NatsBusOptions {
@@ -24,14 +25,14 @@ export class NatsBus implements Bus {
   readonly sharedIds = false;
   readonly epoch = randomBytes(4).toString('hex');
   private seq = 0;
-  private connected = false;
   private closing = false;
   private nc: NatsConnection | undefined;
-  private readonly listeners: Array<(status: BusStatus) => void> = [];
+  private readonly status: BusStatusReporter;
   /** Resolves on the first connection; connecting keeps retrying, so a hub can start before NATS. */
   private readonly connection: Promise<NatsConnection>;
 
   constructor(private readonly options: NatsBusOptions) {
+    this.status = new BusStatusReporter(options.log);
     this.connection = connectNats(options.servers, options.name ?? 'ssehub');
     this.connection.then(
       (nc) => {
@@ -77,7 +78,7 @@ export class NatsBus implements Bus {
 
   /** Core NATS keeps nothing, so `msgId` only travels as a header for consumers that care. */
   async publish(subject: string, data: Uint8Array, options: PublishOptions = {}): Promise<PublishResult> {
-    if (!this.connected) throw new Error('NATS is not connected');
+    if (!this.status.connected) throw new Error('NATS is not connected');
     const nc = await this.connection;
     nc.publish(subject, data, { headers: natsHeaders(options) });
     // Core NATS acknowledges nothing; flush at least proves the server has the message.
@@ -90,29 +91,25 @@ export class NatsBus implements Bus {
   }
 
   isConnected(): boolean {
-    return this.connected;
+    return this.status.connected;
   }
 
   onStatus(listener: (status: BusStatus) => void): void {
-    this.listeners.push(listener);
+    this.status.onStatus(listener);
   }
 
   async close(): Promise<void> {
     this.closing = true;
     const nc = this.nc;
     if (nc && !nc.isClosed()) await nc.drain().catch(() => nc.close());
-    this.connected = false;
+    this.status.set(false, 'closed');
   }
 
   private setConnected(connected: boolean, reason: string, lostMessages = false): void {
-    if (this.connected === connected) return;
-    this.connected = connected;
     // Same reason as in subscribe(): the outage must lie between two numbers, or a client positioned
     // just before it would look covered.
-    if (connected && lostMessages) this.seq++;
-    this.options.log.info({ nats: reason }, connected ? 'bus connected' : 'bus disconnected');
-    const status: BusStatus = connected ? { type: 'connected', lostMessages } : { type: 'disconnected', reason };
-    for (const listener of this.listeners) listener(status);
+    if (connected && lostMessages && !this.status.connected) this.seq++;
+    this.status.set(connected, reason, lostMessages);
   }
 }
 

@@ -5,10 +5,9 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './nats-server.js';
+import { canConnect, freePort } from './net.js';
 import { sleep } from './wait.js';
 
 // /usr/sbin is not on every user's PATH.
@@ -40,17 +39,6 @@ function assertNginxInstalled(): void {
   if (probe.error || probe.status !== 0) {
     throw new Error(`nginx is not installed (${NGINX_BIN}): run "npm test", which installs it with apt, or "apt-get install nginx"`);
   }
-}
-
-async function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 export async function startNginx(options: NginxOptions): Promise<Nginx> {

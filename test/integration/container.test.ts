@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/config.js';
 import { copyBuildContext, execForm, parseDockerfile, parseDockerignore, splitFlags, type Stage } from '../helpers/dockerfile.js';
-import { freePort } from '../helpers/nats-server.js';
+import { freePort } from '../helpers/net.js';
 import { RawStream } from '../helpers/raw-stream.js';
 import { publish } from '../helpers/hub.js';
 import { sleep, waitFor, withTimeout } from '../helpers/wait.js';
