@@ -105,17 +105,25 @@ export class JetStreamBus implements Bus {
         deliver_policy: DeliverPolicy.StartSequence,
         opt_start_seq: afterSeq + 1,
       });
-      read: for (;;) {
-        const batch = await consumer.fetch({ max_messages: HISTORY_BATCH, expires: HISTORY_FETCH_MS });
-        let got = 0;
-        for await (const m of batch) {
-          got++;
-          if (m.seq > upToSeq) break read;
-          found.set(m.seq, this.toMessage(m));
-          if (found.size > limit) return { complete: false, reason: 'too-far-behind' };
-          if (m.info.pending === 0) break read;
+      try {
+        // Ask for exactly what is pending: a fetch for more than there is would wait out its expiry.
+        let pending = (await consumer.info()).num_pending;
+        read: while (pending > 0) {
+          const batch = await consumer.fetch({ max_messages: Math.min(HISTORY_BATCH, pending), expires: HISTORY_FETCH_MS });
+          let got = 0;
+          for await (const m of batch) {
+            got++;
+            if (m.seq > upToSeq) break read;
+            found.set(m.seq, this.toMessage(m));
+            if (found.size > limit) return { complete: false, reason: 'too-far-behind' };
+            pending = m.info.pending;
+          }
+          if (got === 0) break;
         }
-        if (got === 0) break;
+      } finally {
+        // Ephemeral consumers would linger on the server until their inactivity threshold: a storm
+        // of resumes must not pile them up.
+        await consumer.delete().catch(() => {});
       }
     }
     return { complete: true, messages: [...found.values()].sort((a, b) => a.seq - b.seq) };
