@@ -52,6 +52,8 @@ export interface JetStreamBusOptions {
 // Bounds one history read: messages per fetch, and how long a fetch may wait for more.
 const HISTORY_BATCH = 256;
 const HISTORY_FETCH_MS = 2000;
+// Longest pause between attempts to set the stream up.
+const SETUP_RETRY_MAX_MS = 10_000;
 
 export class JetStreamBus implements Bus {
   readonly kind = 'jetstream';
@@ -153,8 +155,19 @@ export class JetStreamBus implements Bus {
     const nc = await connectNats(this.options.servers, 'ssehub-jetstream');
     this.nc = nc;
     if (this.closing) return void nc.close();
-    const jsm = await this.manager();
-    const info = await this.ensureStream(jsm);
+    // JetStream may answer later than NATS does (a restarting cluster electing stream leaders):
+    // keep trying rather than stay unready until someone restarts the pod.
+    let info: Awaited<ReturnType<JetStreamBus['ensureStream']>>;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        info = await this.ensureStream(await this.manager());
+        break;
+      } catch (err) {
+        if (this.closing) throw err;
+        this.options.log.error({ err, attempt }, 'jetstream stream setup failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, Math.min(SETUP_RETRY_MAX_MS, 250 * 2 ** attempt)));
+      }
+    }
     // Same stream, same epoch on every node; a stream deleted and made again is a new epoch.
     this.epochValue = createHash('sha256').update(`${info.config.name}@${info.created}`).digest('hex').slice(0, 8);
     this.seq = info.state.last_seq;

@@ -240,6 +240,28 @@ describe('JetStream replicas [jetstream]', () => {
     }
   });
 
+  it('keeps setting the stream up until JetStream answers, then becomes ready', { timeout: 60_000 }, async () => {
+    const plain = await startNatsServer(); // NATS without JetStream: stream setup fails
+    const hub = await startTestHub(jetstreamEnv(plain));
+    let withJs: NatsServer | undefined;
+    try {
+      await sleep(700);
+      expect((await fetch(`${hub.url}/readyz`)).status).toBe(503);
+      await plain.stop();
+      withJs = await startNatsServer({ jetstream: true, port: plain.port });
+      await waitFor('ready once JetStream answers', async () => (await fetch(`${hub.url}/readyz`)).status === 200, 30_000);
+      const sub = new Subscriber(hub.url, ['late']);
+      await sub.open();
+      expect((await publish(hub.url, 'late', 'at last')).status).toBe(200);
+      expect((await sub.waitForMessages(1))[0]!.data).toBe('at last');
+      sub.close();
+    } finally {
+      await hub.shutdown();
+      await withJs?.[Symbol.asyncDispose]();
+      await plain[Symbol.asyncDispose]();
+    }
+  });
+
   it('sends hub.reset exactly when the stream no longer holds what a client missed', async () => {
     const env = jetstreamEnv(nats, { HUB_JETSTREAM_MAX_MSGS: '5', HUB_REPLAY_MAX_EVENTS: '1' });
     const hub = await startTestHub(env);
