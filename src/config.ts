@@ -3,6 +3,7 @@
  * A bad value stops the process with a one-line error that names the variable.
  * The DEFAULTS table below is the one place each default lives; README.md lists the same table.
  */
+import { availableParallelism } from 'node:os';
 import { ConfigError } from './errors.js';
 import { validateSubjectPrefix } from './bus/subject.js';
 
@@ -28,6 +29,8 @@ export const DEFAULTS = {
   HUB_INTEREST_LINGER_MS: 60_000,
   HUB_MAX_LINGERING_SUBSCRIPTIONS: 10_000,
   HUB_SHUTDOWN_TIMEOUT_MS: 10_000,
+  /** Hub processes sharing the port (node:cluster); 0 = one per core. More than one needs NATS_URL. */
+  HUB_WORKERS: 1,
   LOG_LEVEL: 'info',
 } as const;
 
@@ -71,6 +74,12 @@ export interface Config {
   readonly maxLingeringSubscriptions: number;
   /** Time allowed from SIGTERM to exit. Default 10000 ms. */
   readonly shutdownTimeoutMs: number;
+  /**
+   * Hub processes sharing the port, each with its own bus subscriptions (src/cluster.ts). Default 1;
+   * 0 means one per core. More than one needs NATS: the embedded bus cannot carry events between
+   * processes. Event ids are per process, so a resume that lands on another worker gets hub.reset.
+   */
+  readonly workers: number;
   readonly logLevel: LogLevel;
 }
 
@@ -110,6 +119,11 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const heartbeatMs = int(env, 'HUB_HEARTBEAT_MS', 100, 3_600_000);
+  const workersSetting = int(env, 'HUB_WORKERS', 0, 256);
+  const workers = workersSetting === 0 ? availableParallelism() : workersSetting;
+  if (workers > 1 && natsServers.length === 0) {
+    throw new ConfigError('HUB_WORKERS', `must be 1 without NATS_URL (got ${workers}): with the embedded bus a worker sees only the events published to itself`);
+  }
   return Object.freeze({
     host: str(env, 'HOST'),
     port: int(env, 'PORT', 0, 65535),
@@ -130,6 +144,7 @@ export function loadConfig(env: Env = process.env): Config {
     interestLingerMs: int(env, 'HUB_INTEREST_LINGER_MS', 0, 24 * 3_600_000),
     maxLingeringSubscriptions: int(env, 'HUB_MAX_LINGERING_SUBSCRIPTIONS', 0, 10_000_000),
     shutdownTimeoutMs: int(env, 'HUB_SHUTDOWN_TIMEOUT_MS', 100, 3_600_000),
+    workers,
     logLevel,
   });
 }
