@@ -50,9 +50,23 @@ class Subscriber {
         this.onReady = undefined;
         resolve(error);
       };
-      const socket = connect({ port: plan.port, host: '127.0.0.1', noDelay: true });
+      let parser: SseResponseParser | undefined = undefined;
+      // onread: the socket reads into one buffer this process shares, and no stream machinery runs
+      // per read (the parser copies what it needs into a string at once).
+      const socket = connect({
+        port: plan.port,
+        host: '127.0.0.1',
+        noDelay: true,
+        onread: {
+          buffer: readBuffer,
+          callback: (n) => {
+            parser!.push(readBuffer, n);
+            return true;
+          },
+        },
+      });
       this.socket = socket;
-      const parser = new SseResponseParser(
+      parser = new SseResponseParser(
         (status) => {
           if (status !== 200) return this.onReady?.(`HTTP ${status}`);
           if (plan.readyMarker === 'headers') this.markReady();
@@ -61,7 +75,6 @@ class Subscriber {
       );
       const extra = lastEventId === undefined ? '' : `Last-Event-ID: ${lastEventId}\r\n`;
       socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n${extra}\r\n`);
-      socket.on('data', (buf: Buffer) => parser.push(buf));
       socket.on('error', (err) => this.onReady?.(err.message));
       socket.on('close', () => {
         if (this.socket !== socket) return; // a socket we dropped on purpose
@@ -118,6 +131,7 @@ class Subscriber {
 }
 
 const subscribers: Subscriber[] = [];
+const readBuffer = Buffer.allocUnsafe(256 * 1024);
 
 function pathFor(sub: Subscriber): string {
   return plan.pathTemplate.replace('{topic}', encodeURIComponent(plan.topics[sub.topic]!));

@@ -37,8 +37,9 @@ export class SseResponseParser {
     private readonly onBlock: (block: SseBlock) => void,
   ) {}
 
-  push(buf: Buffer): void {
-    let s = buf.toString('latin1');
+  /** The first `length` bytes of `buf` arrived (the caller may reuse `buf` afterwards). */
+  push(buf: Buffer, length = buf.length): void {
+    let s = buf.toString('latin1', 0, length);
     if (this.stage === Stage.Headers) {
       this.head += s;
       const end = this.head.indexOf('\r\n\r\n');
