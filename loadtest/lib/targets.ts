@@ -18,6 +18,11 @@ export const TargetKind = {
   SsehubNats: 'ssehub-nats',
   /** ssehub with HUB_WORKERS=2 (one per core) on NATS; events published straight to NATS. */
   SsehubCluster: 'ssehub-2w',
+  /**
+   * Like `ssehub`, but another build (SSEHUB_BASE_DIST: a dist/ directory compiled from another
+   * checkout), for before/after figures from the same run.
+   */
+  SsehubBase: 'ssehub-base',
   /** nginx + nchan, 2 workers, HTTP publish. */
   Nchan: 'nchan',
 } as const;
@@ -55,11 +60,17 @@ export async function startTarget(kind: TargetKind, extraEnv: Record<string, str
 
 async function startSsehub(kind: TargetKind, extraEnv: Record<string, string>): Promise<Target> {
   const port = await freePort();
-  const nats: NatsServer | undefined = kind === TargetKind.Ssehub ? undefined : await startNatsServer();
+  const nats: NatsServer | undefined = kind === TargetKind.Ssehub || kind === TargetKind.SsehubBase ? undefined : await startNatsServer();
   const env: Record<string, string> = { ...(process.env as Record<string, string>), ...BENCH_ENV, HOST: '127.0.0.1', PORT: String(port), ...extraEnv };
   if (nats) env.NATS_URL = nats.url;
   if (kind === TargetKind.SsehubCluster) env.HUB_WORKERS = '2';
-  const child = spawn(process.execPath, [...(process.env.HUB_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), join(ROOT, 'dist', 'main.js')], {
+  let dist = join(ROOT, 'dist');
+  if (kind === TargetKind.SsehubBase) {
+    if (!process.env.SSEHUB_BASE_DIST) throw new Error('target ssehub-base needs SSEHUB_BASE_DIST=<a dist/ directory built from another checkout>');
+    dist = process.env.SSEHUB_BASE_DIST;
+  }
+  // HUB_NODE_FLAGS: extra node flags for the hub, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const child = spawn(process.execPath, [...(process.env.HUB_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), join(dist, 'main.js')], {
     env,
     stdio: ['ignore', 'inherit', 'inherit'],
   });

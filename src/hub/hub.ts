@@ -16,8 +16,8 @@ import { subjectMatches } from '../bus/subject.js';
 import { HubMetrics } from '../metrics.js';
 import { ReplayBuffer } from '../replay/buffer.js';
 import { formatEventId, parseEventId } from '../replay/event-id.js';
-import { CloseReason, SSE_HEADERS, SseConnection } from '../sse/connection.js';
-import { HEARTBEAT_FRAME, HubEventType, checkEventType, encodeFrame, encodeRetry } from '../sse/frame.js';
+import { CloseReason, SseConnection } from '../sse/connection.js';
+import { HEARTBEAT_FRAME, HubEventType, checkEventType, encodeEventFrame, encodeFrame, encodeRetry } from '../sse/frame.js';
 import { Interest } from './interest.js';
 
 export const ResetReason = {
@@ -40,8 +40,6 @@ export interface OpenStream {
   /** For the connection log line. */
   readonly remote: string | undefined;
 }
-
-const decoder = new TextDecoder();
 
 export class Hub {
   readonly metrics: HubMetrics;
@@ -96,12 +94,9 @@ export class Hub {
 
   /** Start an event stream on `res`. Headers and the retry line leave at once. */
   async open({ res, patterns, lastEventId, remote }: OpenStream): Promise<void> {
-    const conn = new SseConnection(`${this.idPrefix}-${++this.connectionCounter}`, res, patterns, this.config.maxBufferedBytes);
+    const conn = new SseConnection(`${this.idPrefix}-${++this.connectionCounter}`, res, patterns, this.config.maxBufferedBytes, this.retryFrame);
     this.connections.add(conn);
     this.metrics.connectionsOpened.inc();
-    res.writeHead(200, SSE_HEADERS);
-    conn.send(this.retryFrame);
-    conn.writer.flush();
     this.log.info({ conn: conn.id, remote, topics: patterns, lastEventId }, 'stream opened');
 
     const interests = patterns.map((pattern) => this.acquire(pattern));
@@ -287,7 +282,7 @@ export class Hub {
       this.metrics.eventsRejected.inc();
       return;
     }
-    const frame = encodeFrame({ id: formatEventId(this.bus.epoch, msg.seq), event: eventType, data: decoder.decode(msg.data) });
+    const frame = encodeEventFrame(formatEventId(this.bus.epoch, msg.seq), eventType, msg.data);
     this.replay.append(msg.seq, msg.subject, frame);
     this.metrics.eventsReceived.inc();
 

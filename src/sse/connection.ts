@@ -38,8 +38,16 @@ export class SseConnection {
     /** Bus subject patterns, prefix included. */
     readonly patterns: readonly string[],
     maxBufferedBytes: number,
+    /** The first bytes of the stream (the retry line); they leave with the response head. */
+    opening: Buffer,
   ) {
-    this.writer = new SseWriter(res, maxBufferedBytes, () => this.close(CloseReason.SlowConsumer));
+    // The body is delimited by the connection's close, as nchan's streams are: an event stream
+    // only ever ends that way, so chunked framing buys nothing and costs a chunk header and three
+    // extra writes per flush. ServerResponse sends the head; the writer then owns the socket.
+    res.removeHeader('Transfer-Encoding');
+    res.writeHead(200, SSE_HEADERS);
+    res.write(opening);
+    this.writer = new SseWriter(res.socket ?? res, maxBufferedBytes, () => this.close(CloseReason.SlowConsumer));
     res.once('close', () => this.close(CloseReason.ClientClosed));
     this.signal.addEventListener('abort', () => this.teardown(), { once: true });
   }

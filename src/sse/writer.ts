@@ -1,16 +1,33 @@
 /**
  * A per-connection buffered writer. Frames queued in one turn of the event loop leave in one write
- * (flushed from a microtask, or at once past FLUSH_NOW_BYTES); only whole frames are ever queued, so
- * a flush never sends half an event. It honours backpressure (stops at `write() === false` and waits
- * for 'drain') and bounds what it holds: past the limit it reports overflow instead of growing.
+ * (every writer with frames is flushed once at the end of the turn, or at once past FLUSH_NOW_BYTES);
+ * only whole frames are ever queued, so a flush never sends half an event. It honours backpressure
+ * (stops at `write() === false` and waits for 'drain') and bounds what it holds: past the limit it
+ * reports overflow instead of growing.
+ *
+ * It writes to the connection's socket, not through ServerResponse: after the head, a stream is raw
+ * bytes (see SseConnection), and ServerResponse would cork, frame and uncork on every write.
  */
-import type { ServerResponse } from 'node:http';
+import type { Writable } from 'node:stream';
 
 // Above this, don't wait for the end of the turn: a replay or a burst should start moving now.
 const FLUSH_NOW_BYTES = 64 * 1024;
 // Small batches are concatenated into one chunk; larger ones are corked and written as they are,
 // so a big replay is not copied (the frames are shared with the replay buffer and other clients).
 const CONCAT_LIMIT = 16 * 1024;
+
+// Writers with frames queued in this turn. One setImmediate per turn flushes them all: everything
+// the turn brought (several pipelined publishes, a NATS read of many messages) leaves each
+// connection in one write, and scheduling costs one callback per turn, not one per connection.
+const dirty: SseWriter[] = [];
+let flushScheduled = false;
+
+function flushDirty(): void {
+  flushScheduled = false;
+  // A flush never queues frames, so the list cannot grow under this loop.
+  for (let i = 0; i < dirty.length; i++) dirty[i]!.flush();
+  dirty.length = 0;
+}
 
 export class SseWriter {
   private queue: Buffer[] = [];
@@ -24,7 +41,6 @@ export class SseWriter {
   wroteSinceTick = true;
   bytesWritten = 0;
 
-  private readonly flushBound = (): void => this.flush();
   private readonly onDrain = (): void => {
     this.waitingForDrain = false;
     this.flush();
@@ -32,14 +48,14 @@ export class SseWriter {
   };
 
   constructor(
-    private readonly res: ServerResponse,
+    private readonly out: Writable,
     private readonly maxBufferedBytes: number,
     private readonly onOverflow: () => void,
   ) {}
 
   /** Bytes accepted but not yet handed to the kernel: our queue plus the response's own buffer. */
   get pendingBytes(): number {
-    return this.queuedBytes + this.res.writableLength;
+    return this.queuedBytes + this.out.writableLength;
   }
 
   write(frame: Buffer): void {
@@ -58,7 +74,11 @@ export class SseWriter {
     if (this.queuedBytes >= FLUSH_NOW_BYTES) this.flush();
     else if (!this.scheduled) {
       this.scheduled = true;
-      queueMicrotask(this.flushBound);
+      dirty.push(this);
+      if (!flushScheduled) {
+        flushScheduled = true;
+        setImmediate(flushDirty);
+      }
     }
   }
 
@@ -76,17 +96,17 @@ export class SseWriter {
     this.queuedBytes = 0;
     this.bytesWritten += bytes;
     let ok: boolean;
-    if (queue.length === 1) ok = this.res.write(queue[0]!);
-    else if (bytes <= CONCAT_LIMIT) ok = this.res.write(Buffer.concat(queue, bytes));
+    if (queue.length === 1) ok = this.out.write(queue[0]!);
+    else if (bytes <= CONCAT_LIMIT) ok = this.out.write(Buffer.concat(queue, bytes));
     else {
-      this.res.cork();
+      this.out.cork();
       ok = true;
-      for (const frame of queue) ok = this.res.write(frame);
-      this.res.uncork();
+      for (const frame of queue) ok = this.out.write(frame);
+      this.out.uncork();
     }
     if (!ok) {
       this.waitingForDrain = true;
-      this.res.once('drain', this.onDrain);
+      this.out.once('drain', this.onDrain);
     } else this.settleAllowance();
   }
 
@@ -100,6 +120,6 @@ export class SseWriter {
     this.closed = true;
     this.queue = [];
     this.queuedBytes = 0;
-    this.res.off('drain', this.onDrain);
+    this.out.off('drain', this.onDrain);
   }
 }
