@@ -48,12 +48,21 @@ const machine = {
 };
 process.stderr.write(`machine: ${JSON.stringify(machine)}\n`);
 
+// Ctrl-C or a kill must not leave a server running: stop the one under test, then exit.
+let current: { stop(): Promise<void> } | undefined;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    void (current?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+  });
+}
+
 const results: CaseResult[] = [];
 for (const id of caseIds) {
   for (let round = 0; round < rounds; round++) {
     const order = targets.map((_, i) => targets[(i + round) % targets.length]!);
     for (const kind of order) {
       const target = await startTarget(kind as TargetKind);
+      current = target;
       try {
         const result = await runCase(target, CASES[id]!);
         results.push(result);
@@ -62,6 +71,7 @@ for (const id of caseIds) {
       } catch (err) {
         process.stderr.write(`case ${id} on ${kind} failed: ${(err as Error).message}\n`);
       } finally {
+        current = undefined;
         await target.stop();
       }
       await new Promise((r) => setTimeout(r, 1000)); // let sockets in TIME_WAIT and the CPU settle

@@ -22,6 +22,8 @@ setTimeout(() => {
 }, 5 * 60_000).unref();
 
 const target = await startTarget(values.target as TargetKind);
+// Ctrl-C or a kill must not leave the server running.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void target.stop().finally(() => process.exit(130)));
 try {
   const result = await runCase(target, spec);
   process.stderr.write(summary(result) + '\n');
