@@ -11,6 +11,8 @@ export interface Publisher {
   /** Room for one more event now (window not full). */
   readonly canSend: boolean;
   send(topic: string, n: number): void;
+  /** Resolves once `canSend` may be true again (a response came back, a flush finished). */
+  room(): Promise<void>;
   /** Resolves when every event sent so far is acknowledged (HTTP) or flushed (NATS). */
   settle(timeoutMs: number): Promise<void>;
   /** Requests the server refused or that failed. */
@@ -21,7 +23,13 @@ export interface Publisher {
 
 /** `pathFor(topic)` is the publish path, e.g. `/publish?topic=t1` or `/pub?topic=t1`. */
 export async function httpPublisher(port: number, pathFor: (topic: string) => string, sockets = 4, window = 32): Promise<Publisher> {
-  const lanes = await Promise.all(Array.from({ length: sockets }, () => PipelinedLane.open(port, window)));
+  let wake: (() => void) | undefined;
+  const onResponse = (): void => {
+    const resolve = wake;
+    wake = undefined;
+    resolve?.();
+  };
+  const lanes = await Promise.all(Array.from({ length: sockets }, () => PipelinedLane.open(port, onResponse)));
   let turn = 0;
   return {
     get canSend() {
@@ -36,6 +44,9 @@ export async function httpPublisher(port: number, pathFor: (topic: string) => st
         }
       }
       throw new Error('publisher window is full');
+    },
+    room() {
+      return new Promise<void>((resolve) => (wake = resolve));
     },
     async settle(timeoutMs) {
       const deadline = Date.now() + timeoutMs;
@@ -63,14 +74,17 @@ class PipelinedLane {
   firstError: string | undefined = undefined;
   private buffer = '';
 
-  private constructor(readonly socket: Socket) {
+  private constructor(
+    readonly socket: Socket,
+    private readonly onResponse: () => void,
+  ) {
     socket.on('data', (chunk: Buffer) => this.onData(chunk.toString('latin1')));
     socket.on('error', (err) => this.fail(`publisher socket: ${err.message}`));
   }
 
-  static open(port: number, _window: number): Promise<PipelinedLane> {
+  static open(port: number, onResponse: () => void): Promise<PipelinedLane> {
     return new Promise((resolve, reject) => {
-      const socket = netConnect({ port, host: '127.0.0.1', noDelay: true }, () => resolve(new PipelinedLane(socket)));
+      const socket = netConnect({ port, host: '127.0.0.1', noDelay: true }, () => resolve(new PipelinedLane(socket, onResponse)));
       socket.once('error', reject);
     });
   }
@@ -106,6 +120,7 @@ class PipelinedLane {
       if (status < 200 || status > 299) this.fail(`HTTP ${status}: ${this.buffer.slice(headEnd + 4, Math.min(end, headEnd + 200))}`);
       this.buffer = this.buffer.slice(end);
       this.inFlight--;
+      this.onResponse();
     }
   }
 }
@@ -115,6 +130,7 @@ export async function natsPublisher(url: string, prefix: string): Promise<Publis
   const nc: NatsConnection = await natsConnect({ servers: url, name: 'ssehub-loadtest' });
   const encoder = new TextEncoder();
   let pending = 0;
+  let flushing: Promise<void> = Promise.resolve();
   return {
     get canSend() {
       // Keep the client's outbound buffer bounded: flush every few thousand messages.
@@ -122,7 +138,10 @@ export async function natsPublisher(url: string, prefix: string): Promise<Publis
     },
     send(topic, n) {
       nc.publish(`${prefix}.${topic}`, encoder.encode(encodePayload(n, now())));
-      if (++pending >= 4096) void nc.flush().then(() => (pending = 0));
+      if (++pending >= 4096) flushing = nc.flush().then(() => void (pending = 0));
+    },
+    room() {
+      return flushing;
     },
     async settle(timeoutMs) {
       await Promise.race([nc.flush(), new Promise((_, reject) => setTimeout(() => reject(new Error('NATS flush timed out')), timeoutMs))]);
