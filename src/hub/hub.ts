@@ -12,7 +12,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Bus, BusMessage, BusStatus } from '../bus/bus.js';
 import { PatternIndex } from '../bus/pattern-index.js';
-import { subjectMatches } from '../bus/subject.js';
+import { hasWildcard, subjectMatches } from '../bus/subject.js';
 import { HubMetrics } from '../metrics.js';
 import { ReplayBuffer } from '../replay/buffer.js';
 import { formatEventId, parseEventId } from '../replay/event-id.js';
@@ -167,7 +167,9 @@ export class Hub {
     const after = parsed.seq;
     if (interests.some((interest) => interest.coveredSince > after)) return ResetReason.NotCovered;
     const patterns = conn.patterns;
-    const replay = this.replay.after(after, (subject) => patterns.some((pattern) => subjectMatches(pattern, subject)));
+    const replay = patterns.some(hasWildcard)
+      ? this.replay.after(after, (subject) => patterns.some((pattern) => subjectMatches(pattern, subject)))
+      : this.replay.afterOnSubjects(after, patterns);
     if (!replay.complete) return ResetReason.HistoryGone;
     conn.lastSeq = after;
     let bytes = 0;

@@ -12,9 +12,11 @@ import type { Writable } from 'node:stream';
 
 // Above this, don't wait for the end of the turn: a replay or a burst should start moving now.
 const FLUSH_NOW_BYTES = 64 * 1024;
-// Small batches are concatenated into one chunk; larger ones are corked and written as they are,
-// so a big replay is not copied (the frames are shared with the replay buffer and other clients).
+// Batches are concatenated into one chunk: one copy costs far less than a stream write per frame
+// (a replay is thousands of small frames). Only batches of large frames are corked and written as
+// they are, so big payloads are not copied (they are shared with the replay buffer and other clients).
 const CONCAT_LIMIT = 16 * 1024;
+const LARGE_FRAME_BYTES = 4 * 1024;
 
 // Writers with frames queued in this turn. One setImmediate per turn flushes them all: everything
 // the turn brought (several pipelined publishes, a NATS read of many messages) leaves each
@@ -97,7 +99,7 @@ export class SseWriter {
     this.bytesWritten += bytes;
     let ok: boolean;
     if (queue.length === 1) ok = this.out.write(queue[0]!);
-    else if (bytes <= CONCAT_LIMIT) ok = this.out.write(Buffer.concat(queue, bytes));
+    else if (bytes <= CONCAT_LIMIT || bytes < LARGE_FRAME_BYTES * queue.length) ok = this.out.write(Buffer.concat(queue, bytes));
     else {
       this.out.cork();
       ok = true;
