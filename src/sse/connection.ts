@@ -43,11 +43,11 @@ export class SseConnection {
   ) {
     // The body is delimited by the connection's close, as nchan's streams are: an event stream
     // only ever ends that way, so chunked framing buys nothing and costs a chunk header and three
-    // extra writes per flush. ServerResponse sends the head; the writer then owns the socket.
+    // extra writes per flush. The writer's first flush carries the head; then it owns the socket.
     res.removeHeader('Transfer-Encoding');
     res.writeHead(200, SSE_HEADERS);
-    res.write(opening);
-    this.writer = new SseWriter(res.socket ?? res, maxBufferedBytes, () => this.close(CloseReason.SlowConsumer));
+    this.writer = new SseWriter(res, maxBufferedBytes, () => this.close(CloseReason.SlowConsumer));
+    this.writer.write(opening);
     res.once('close', () => this.close(CloseReason.ClientClosed));
     this.signal.addEventListener('abort', () => this.teardown(), { once: true });
   }

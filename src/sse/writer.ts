@@ -5,9 +5,12 @@
  * (stops at `write() === false` and waits for 'drain') and bounds what it holds: past the limit it
  * reports overflow instead of growing.
  *
- * It writes to the connection's socket, not through ServerResponse: after the head, a stream is raw
- * bytes (see SseConnection), and ServerResponse would cork, frame and uncork on every write.
+ * The first flush goes through ServerResponse, which puts the response head in front of it (head,
+ * retry line, any replay and the position frame leave in one packet). Later flushes go straight to
+ * the socket: after the head a stream is raw bytes (see SseConnection), and ServerResponse would
+ * cork, frame and uncork on every write.
  */
+import type { ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
 
 // Above this, don't wait for the end of the turn: a replay or a burst should start moving now.
@@ -49,11 +52,16 @@ export class SseWriter {
     this.settleAllowance();
   };
 
+  /** The response until the head has gone with the first flush; its socket after that. */
+  private out: Writable;
+
   constructor(
-    private readonly out: Writable,
+    private readonly res: ServerResponse,
     private readonly maxBufferedBytes: number,
     private readonly onOverflow: () => void,
-  ) {}
+  ) {
+    this.out = res;
+  }
 
   /** Bytes accepted but not yet handed to the kernel: our queue plus the response's own buffer. */
   get pendingBytes(): number {
@@ -97,18 +105,22 @@ export class SseWriter {
     this.queue = [];
     this.queuedBytes = 0;
     this.bytesWritten += bytes;
+    const out = this.out;
+    // ServerResponse writes the head into the socket at once (corked until the next tick), so what
+    // is written to the socket from here on follows it in order.
+    if (out === this.res) this.out = this.res.socket ?? this.res;
     let ok: boolean;
-    if (queue.length === 1) ok = this.out.write(queue[0]!);
-    else if (bytes <= CONCAT_LIMIT || bytes < LARGE_FRAME_BYTES * queue.length) ok = this.out.write(Buffer.concat(queue, bytes));
+    if (queue.length === 1) ok = out.write(queue[0]!);
+    else if (bytes <= CONCAT_LIMIT || bytes < LARGE_FRAME_BYTES * queue.length) ok = out.write(Buffer.concat(queue, bytes));
     else {
-      this.out.cork();
+      out.cork();
       ok = true;
-      for (const frame of queue) ok = this.out.write(frame);
-      this.out.uncork();
+      for (const frame of queue) ok = out.write(frame);
+      out.uncork();
     }
     if (!ok) {
       this.waitingForDrain = true;
-      this.out.once('drain', this.onDrain);
+      out.once('drain', this.onDrain);
     } else this.settleAllowance();
   }
 
@@ -122,6 +134,7 @@ export class SseWriter {
     this.closed = true;
     this.queue = [];
     this.queuedBytes = 0;
-    this.out.off('drain', this.onDrain);
+    this.res.off('drain', this.onDrain);
+    this.res.socket?.off('drain', this.onDrain);
   }
 }
