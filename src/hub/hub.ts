@@ -92,7 +92,10 @@ export class Hub {
     return !this.closing && this.bus.isConnected();
   }
 
-  /** Start an event stream on `res`. Head and retry line leave in this turn of the event loop (with the replay and position when the subscription is already active). */
+  /**
+   * Start an event stream on `res`. Head and retry line leave in this turn of the event loop,
+   * together with the replay and position frame when the subscription is already active.
+   */
   async open({ res, patterns, lastEventId, remote }: OpenStream): Promise<void> {
     const conn = new SseConnection(`${this.idPrefix}-${++this.connectionCounter}`, res, patterns, this.config.maxBufferedBytes, this.retryFrame);
     this.connections.add(conn);
