@@ -3,6 +3,7 @@
  * A bad value stops the process with a one-line error that names the variable.
  * The DEFAULTS table below is the one place each default lives; README.md lists the same table.
  */
+import { availableParallelism } from 'node:os';
 import { ConfigError } from './errors.js';
 import { createPublicKey } from 'node:crypto';
 import { checkTopic, validateSubjectPrefix } from './bus/subject.js';
@@ -45,6 +46,8 @@ export const DEFAULTS = {
   HUB_DEMO: true,
   /** 0 ends every stream at once on shutdown. */
   HUB_DRAIN_WINDOW_MS: 5000,
+  /** Hub processes sharing the port (node:cluster); 0 = one per core. More than one needs NATS_URL. */
+  HUB_WORKERS: 1,
   LOG_LEVEL: 'info',
 
   // --- authorization (docs/security.md). No key at all: open (development) mode, logged loudly.
@@ -134,6 +137,12 @@ export interface Config {
    * HUB_SHUTDOWN_TIMEOUT_MS for the last streams to flush and the bus to close. Default 5000 ms.
    */
   readonly drainWindowMs: number;
+  /**
+   * Hub processes sharing the port, each with its own bus subscriptions (src/cluster.ts). Default 1;
+   * 0 means one per core. More than one needs NATS: the embedded bus cannot carry events between
+   * processes. Event ids are per process, so a resume that lands on another worker gets hub.reset.
+   */
+  readonly workers: number;
   readonly logLevel: LogLevel;
   /** Token verification; undefined means open (development) mode. */
   readonly auth: AuthConfig | undefined;
@@ -243,6 +252,11 @@ export function loadConfig(env: Env = process.env): Config {
       `must leave ${DRAIN_MARGIN_MS} ms of HUB_SHUTDOWN_TIMEOUT_MS (${shutdownTimeoutMs}) for the last streams and the bus to close, got ${drainWindowMs}`,
     );
   }
+  const workersSetting = int(env, 'HUB_WORKERS', 0, 256);
+  const workers = workersSetting === 0 ? availableParallelism() : workersSetting;
+  if (workers > 1 && natsServers.length === 0) {
+    throw new ConfigError('HUB_WORKERS', `must be 1 without NATS_URL (got ${workers}): with the embedded bus a worker sees only the events published to itself`);
+  }
   return Object.freeze({
     host: str(env, 'HOST'),
     port: int(env, 'PORT', 0, 65535),
@@ -267,6 +281,7 @@ export function loadConfig(env: Env = process.env): Config {
     jetstream,
     historyMaxEvents: int(env, 'HUB_HISTORY_MAX_EVENTS', 0, 10_000_000),
     demo: bool(env, 'HUB_DEMO'),
+    workers,
     logLevel,
     auth: authConfig(env),
     anonymousSubscribe: patterns(env, 'HUB_ANONYMOUS_SUBSCRIBE', maxTopicLength),

@@ -1,4 +1,6 @@
 /** Entry point: read config, start, stop cleanly on SIGTERM/SIGINT. */
+import cluster from 'node:cluster';
+import { superviseWorkers } from './cluster.js';
 import { loadConfig, type Config } from './config.js';
 import { ConfigError } from './errors.js';
 import { createLogger } from './log.js';
@@ -16,31 +18,36 @@ try {
 }
 
 const log = createLogger(config.logLevel);
-const running = await startHub(config, log).catch((err: unknown) => {
-  log.fatal({ err }, 'could not start');
-  process.exit(1);
-});
+if (config.workers > 1 && cluster.isPrimary) superviseWorkers(config, log);
+else await serve(config);
 
-let signalled = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    if (signalled) return;
-    signalled = true;
-    log.info({ signal }, 'shutting down');
-    // The hard stop: whatever is still open when the timeout passes does not keep us alive.
-    setTimeout(() => {
-      log.warn('shutdown timed out; exiting');
-      process.exit(0);
-    }, config.shutdownTimeoutMs + 1000).unref();
-    running.shutdown().then(
-      () => {
-        log.info('stopped');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+async function serve(config: Config): Promise<void> {
+  const running = await startHub(config, log).catch((err: unknown) => {
+    log.fatal({ err }, 'could not start');
+    process.exit(1);
   });
+
+  let signalled = false;
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      if (signalled) return;
+      signalled = true;
+      log.info({ signal }, 'shutting down');
+      // The hard stop: whatever is still open when the timeout passes does not keep us alive.
+      setTimeout(() => {
+        log.warn('shutdown timed out; exiting');
+        process.exit(0);
+      }, config.shutdownTimeoutMs + 1000).unref();
+      running.shutdown().then(
+        () => {
+          log.info('stopped');
+          process.exit(0);
+        },
+        (err: unknown) => {
+          log.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    });
+  }
 }

@@ -45,6 +45,8 @@ export function validateSubjectPrefix(prefix: string): string | undefined {
 /** Does `subject` (literal) match `pattern` (may hold wildcards)? Both as dot-separated strings. */
 export function subjectMatches(pattern: string, subject: string): boolean {
   if (pattern === subject) return true;
+  // A literal pattern matches only itself: skip the splitting (a resume tests every replayed event).
+  if (!pattern.includes('*') && !pattern.includes('>')) return false;
   const p = pattern.split('.');
   const s = subject.split('.');
   for (let i = 0; i < p.length; i++) {

@@ -16,8 +16,8 @@ import { HubMetrics } from '../metrics.js';
 import { ReplayBuffer } from '../replay/buffer.js';
 import { formatEventId } from '../replay/event-id.js';
 import { planResume, ResetReason, type ResumePlan } from '../replay/resume.js';
-import { CloseReason, SSE_HEADERS, SseConnection } from '../sse/connection.js';
-import { HEARTBEAT_FRAME, HubEventType, checkEventType, encodeFrame, encodeRetry } from '../sse/frame.js';
+import { CloseReason, SseConnection } from '../sse/connection.js';
+import { HEARTBEAT_FRAME, HubEventType, checkEventType, encodeEventFrame, encodeFrame, encodeRetry } from '../sse/frame.js';
 import { drainStreams } from './drain.js';
 import { Interest } from './interest.js';
 
@@ -34,8 +34,6 @@ export interface OpenStream {
 
 // setTimeout holds at most 2^31-1 ms (~24.8 days); a later deadline is re-armed when that passes.
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-const decoder = new TextDecoder();
 
 export class Hub {
   readonly metrics: HubMetrics;
@@ -88,14 +86,14 @@ export class Hub {
     return !this.closing && this.bus.isConnected();
   }
 
-  /** Start an event stream on `res`. Headers and the retry line leave at once. */
+  /**
+   * Start an event stream on `res`. Head and retry line leave in this turn of the event loop,
+   * together with the replay and position frame when the subscription is already active.
+   */
   async open({ res, patterns, lastEventId, remote, expiresAt }: OpenStream): Promise<void> {
-    const conn = new SseConnection(`${this.idPrefix}-${++this.connectionCounter}`, res, patterns, this.config.maxBufferedBytes);
+    const conn = new SseConnection(`${this.idPrefix}-${++this.connectionCounter}`, res, patterns, this.config.maxBufferedBytes, this.retryFrame);
     this.connections.add(conn);
     this.metrics.connectionsOpened.inc();
-    res.writeHead(200, SSE_HEADERS);
-    conn.send(this.retryFrame);
-    conn.writer.flush();
     this.log.info({ conn: conn.id, remote, topics: patterns, lastEventId }, 'stream opened');
 
     const interests = patterns.map((pattern) => this.acquire(pattern));
@@ -358,7 +356,7 @@ export class Hub {
       this.metrics.eventsRejected.inc();
       return undefined;
     }
-    return encodeFrame({ id: formatEventId(this.bus.epoch, msg.seq), event: eventType, data: decoder.decode(msg.data) });
+    return encodeEventFrame(formatEventId(this.bus.epoch, msg.seq), eventType, msg.data);
   }
 
   private onBusStatus(status: BusStatus): void {

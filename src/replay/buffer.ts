@@ -17,6 +17,12 @@ interface Entry {
   readonly at: number;
 }
 
+/** One subject's live entries, oldest first; entries before `head` are evicted (dropped in bulk). */
+interface SubjectLog {
+  entries: Entry[];
+  head: number;
+}
+
 export type ReplayResult = { readonly complete: true; readonly frames: Buffer[]; readonly lastSeq: number } | { readonly complete: false };
 
 export class ReplayBuffer {
@@ -26,6 +32,8 @@ export class ReplayBuffer {
   private bytes = 0;
   /** Newest evicted seq per subject, in eviction order (oldest first); at most maxEvents subjects. */
   private readonly evicted = new Map<string, number>();
+  /** The same entries by subject, so a resume on literal topics reads only its own events. */
+  private readonly bySubject = new Map<string, SubjectLog>();
   /** Every event at or below this seq may be gone for any subject: the evicted map overflowed. */
   private forgottenUpTo = 0;
 
@@ -43,7 +51,11 @@ export class ReplayBuffer {
   }
 
   append(seq: number, subject: string, frame: Buffer): void {
-    this.entries.push({ seq, subject, frame, at: this.now() });
+    const entry: Entry = { seq, subject, frame, at: this.now() };
+    this.entries.push(entry);
+    const log = this.bySubject.get(subject);
+    if (log) log.entries.push(entry);
+    else this.bySubject.set(subject, { entries: [entry], head: 0 });
     this.bytes += frame.length;
     this.trim();
   }
@@ -70,6 +82,26 @@ export class ReplayBuffer {
     return { complete: true, frames, lastSeq };
   }
 
+  /**
+   * after() for literal subjects (a resume on topics, not wildcards: the usual case, and every
+   * client's in a reconnect storm), in time proportional to the events on those subjects rather
+   * than to everything buffered since `afterSeq`.
+   */
+  afterOnSubjects(afterSeq: number, subjects: readonly string[]): ReplayResult {
+    this.trim();
+    if (this.forgottenUpTo > afterSeq) return { complete: false };
+    for (const subject of subjects) if ((this.evicted.get(subject) ?? 0) > afterSeq) return { complete: false };
+    let found: Entry[] = [];
+    for (const subject of subjects) {
+      const log = this.bySubject.get(subject);
+      if (!log) continue;
+      const from = firstAfter(log.entries, log.head, afterSeq);
+      if (from < log.entries.length) found = found.length === 0 ? log.entries.slice(from) : found.concat(log.entries.slice(from));
+    }
+    if (subjects.length > 1) found.sort((a, b) => a.seq - b.seq);
+    return { complete: true, frames: found.map((entry) => entry.frame), lastSeq: found.length > 0 ? found[found.length - 1]!.seq : afterSeq };
+  }
+
   /** Evict what is past any bound. Called on append and before reads. */
   trim(): void {
     const { maxEvents, maxBytes, maxAgeMs } = this.bounds;
@@ -88,6 +120,14 @@ export class ReplayBuffer {
 
   private evict(entry: Entry): void {
     this.bytes -= entry.frame.length;
+    // Eviction goes in seq order, so the entry is the oldest of its subject's log too.
+    const log = this.bySubject.get(entry.subject)!;
+    log.head++;
+    if (log.head === log.entries.length) this.bySubject.delete(entry.subject);
+    else if (log.head > 1024 && log.head * 2 > log.entries.length) {
+      log.entries = log.entries.slice(log.head);
+      log.head = 0;
+    }
     // Re-insert so the map stays in eviction order and the first key is always the oldest.
     this.evicted.delete(entry.subject);
     this.evicted.set(entry.subject, entry.seq);
@@ -98,15 +138,20 @@ export class ReplayBuffer {
     }
   }
 
-  /** Index of the first live entry with seq > afterSeq (binary search: entries are in seq order). */
+  /** Index of the first live entry with seq > afterSeq. */
   private firstAfter(afterSeq: number): number {
-    let lo = this.start;
-    let hi = this.entries.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.entries[mid]!.seq <= afterSeq) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return firstAfter(this.entries, this.start, afterSeq);
   }
+}
+
+/** Index of the first entry at or after `from` with seq > afterSeq (binary search: entries are in seq order). */
+function firstAfter(entries: readonly Entry[], from: number, afterSeq: number): number {
+  let lo = from;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (entries[mid]!.seq <= afterSeq) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -2,7 +2,7 @@
  * Deciding how a stream that sent Last-Event-ID catches up: from the replay buffer, from the bus's
  * own history, not at all (its id is ahead of this node), or with a `hub.reset`.
  */
-import { subjectMatches } from '../bus/subject.js';
+import { hasWildcard, subjectMatches } from '../bus/subject.js';
 import type { ReplayBuffer } from './buffer.js';
 import { parseEventId } from './event-id.js';
 
@@ -51,7 +51,10 @@ export function planResume(lastEventId: string, ctx: ResumeContext): ResumePlan 
 
   const fallback: ResumePlan = ctx.busHasHistory ? { kind: 'history', after } : { kind: 'reset', reason: ResetReason.NotCovered };
   if (ctx.coveredSince > after) return fallback;
-  const replay = ctx.replay.after(after, (subject) => ctx.patterns.some((pattern) => subjectMatches(pattern, subject)));
+  // Literal topics read their own per-subject log; only wildcards scan the whole buffer.
+  const replay = ctx.patterns.some(hasWildcard)
+    ? ctx.replay.after(after, (subject) => ctx.patterns.some((pattern) => subjectMatches(pattern, subject)))
+    : ctx.replay.afterOnSubjects(after, ctx.patterns);
   if (!replay.complete) return ctx.busHasHistory ? fallback : { kind: 'reset', reason: ResetReason.HistoryGone };
   return { kind: 'replay', frames: replay.frames, lastSeq: replay.lastSeq };
 }

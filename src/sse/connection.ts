@@ -42,8 +42,16 @@ export class SseConnection {
     /** Bus subject patterns, prefix included. */
     readonly patterns: readonly string[],
     private readonly maxBufferedBytes: number,
+    /** The first bytes of the stream (the retry line); they leave with the response head. */
+    opening: Buffer,
   ) {
+    // The body is delimited by the connection's close, as nchan's streams are: an event stream
+    // only ever ends that way, so chunked framing buys nothing and costs a chunk header and three
+    // extra writes per flush. The writer's first flush carries the head; then it owns the socket.
+    res.removeHeader('Transfer-Encoding');
+    res.writeHead(200, SSE_HEADERS);
     this.writer = new SseWriter(res, maxBufferedBytes, () => this.close(CloseReason.SlowConsumer));
+    this.writer.write(opening);
     res.once('close', () => this.close(CloseReason.ClientClosed));
     this.signal.addEventListener('abort', () => this.teardown(), { once: true });
   }

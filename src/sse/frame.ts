@@ -2,6 +2,7 @@
  * SSE framing per the WHATWG HTML spec ("Server-sent events", event stream interpretation).
  * An event is encoded once, to bytes, and those bytes go to every subscriber and into the replay buffer.
  */
+import { isUtf8 } from 'node:buffer';
 
 /** The event type a browser dispatches to `onmessage`; omitted on the wire. */
 export const DEFAULT_EVENT_TYPE = 'message';
@@ -47,6 +48,33 @@ export function encodeFrame({ id, event, data }: FrameFields): Buffer {
     text += '\n';
   }
   return Buffer.from(text, 'utf8');
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+const decoder = new TextDecoder();
+
+/**
+ * The fan-out's encoder. A payload whose bytes hold no CR or LF is one `data:` line, so its frame
+ * is those bytes between a small head and "\n\n", copied once, with no UTF-8 decode and re-encode
+ * (encodeFrame would do both). Anything else (several lines, bytes that are not UTF-8, which a
+ * browser would see replaced) takes encodeFrame, so the bytes on the wire are the same either way.
+ * `event` must already have passed checkEventType.
+ */
+export function encodeEventFrame(id: string, event: string | undefined, data: Uint8Array): Buffer {
+  const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  if (bytes.indexOf(LF) !== -1 || bytes.indexOf(CR) !== -1 || !isUtf8(bytes)) {
+    return encodeFrame({ id, event, data: decoder.decode(bytes) });
+  }
+  assertSingleLine('id', id);
+  const head = event === undefined || event === DEFAULT_EVENT_TYPE ? `id: ${id}\ndata: ` : `id: ${id}\nevent: ${event}\ndata: `;
+  const headLength = Buffer.byteLength(head);
+  const frame = Buffer.allocUnsafe(headLength + bytes.length + 2);
+  frame.write(head, 0, headLength, 'utf8');
+  bytes.copy(frame, headLength);
+  frame[frame.length - 2] = LF;
+  frame[frame.length - 1] = LF;
+  return frame;
 }
 
 /** A comment line: ignored by clients, keeps proxies and NATs from timing the stream out. */

@@ -1,16 +1,38 @@
 /**
  * A per-connection buffered writer. Frames queued in one turn of the event loop leave in one write
- * (flushed from a microtask, or at once past FLUSH_NOW_BYTES); only whole frames are ever queued, so
- * a flush never sends half an event. It honours backpressure (stops at `write() === false` and waits
- * for 'drain') and bounds what it holds: past the limit it reports overflow instead of growing.
+ * (every writer with frames is flushed once at the end of the turn, or at once past FLUSH_NOW_BYTES);
+ * only whole frames are ever queued, so a flush never sends half an event. It honours backpressure
+ * (stops at `write() === false` and waits for 'drain') and bounds what it holds: past the limit it
+ * reports overflow instead of growing.
+ *
+ * The first flush goes through ServerResponse, which puts the response head in front of it (head,
+ * retry line, any replay and the position frame leave in one packet). Later flushes go straight to
+ * the socket: after the head a stream is raw bytes (see SseConnection), and ServerResponse would
+ * cork, frame and uncork on every write.
  */
 import type { ServerResponse } from 'node:http';
+import type { Writable } from 'node:stream';
 
 // Above this, don't wait for the end of the turn: a replay or a burst should start moving now.
 const FLUSH_NOW_BYTES = 64 * 1024;
-// Small batches are concatenated into one chunk; larger ones are corked and written as they are,
-// so a big replay is not copied (the frames are shared with the replay buffer and other clients).
+// Batches are concatenated into one chunk: one copy costs far less than a stream write per frame
+// (a replay is thousands of small frames). Only batches of large frames are corked and written as
+// they are, so big payloads are not copied (they are shared with the replay buffer and other clients).
 const CONCAT_LIMIT = 16 * 1024;
+const LARGE_FRAME_BYTES = 4 * 1024;
+
+// Writers with frames queued in this turn. One setImmediate per turn flushes them all: everything
+// the turn brought (several pipelined publishes, a NATS read of many messages) leaves each
+// connection in one write, and scheduling costs one callback per turn, not one per connection.
+const dirty: SseWriter[] = [];
+let flushScheduled = false;
+
+function flushDirty(): void {
+  flushScheduled = false;
+  // A flush never queues frames, so the list cannot grow under this loop.
+  for (let i = 0; i < dirty.length; i++) dirty[i]!.flush();
+  dirty.length = 0;
+}
 
 export class SseWriter {
   private queue: Buffer[] = [];
@@ -24,22 +46,26 @@ export class SseWriter {
   wroteSinceTick = true;
   bytesWritten = 0;
 
-  private readonly flushBound = (): void => this.flush();
   private readonly onDrain = (): void => {
     this.waitingForDrain = false;
     this.flush();
     this.settleAllowance();
   };
 
+  /** The response until the head has gone with the first flush; its socket after that. */
+  private out: Writable;
+
   constructor(
     private readonly res: ServerResponse,
     private readonly maxBufferedBytes: number,
     private readonly onOverflow: () => void,
-  ) {}
+  ) {
+    this.out = res;
+  }
 
   /** Bytes accepted but not yet handed to the kernel: our queue plus the response's own buffer. */
   get pendingBytes(): number {
-    return this.queuedBytes + this.res.writableLength;
+    return this.queuedBytes + this.out.writableLength;
   }
 
   write(frame: Buffer): void {
@@ -58,7 +84,11 @@ export class SseWriter {
     if (this.queuedBytes >= FLUSH_NOW_BYTES) this.flush();
     else if (!this.scheduled) {
       this.scheduled = true;
-      queueMicrotask(this.flushBound);
+      dirty.push(this);
+      if (!flushScheduled) {
+        flushScheduled = true;
+        setImmediate(flushDirty);
+      }
     }
   }
 
@@ -75,18 +105,22 @@ export class SseWriter {
     this.queue = [];
     this.queuedBytes = 0;
     this.bytesWritten += bytes;
+    const out = this.out;
+    // ServerResponse writes the head into the socket at once (corked until the next tick), so what
+    // is written to the socket from here on follows it in order.
+    if (out === this.res) this.out = this.res.socket ?? this.res;
     let ok: boolean;
-    if (queue.length === 1) ok = this.res.write(queue[0]!);
-    else if (bytes <= CONCAT_LIMIT) ok = this.res.write(Buffer.concat(queue, bytes));
+    if (queue.length === 1) ok = out.write(queue[0]!);
+    else if (bytes <= CONCAT_LIMIT || bytes < LARGE_FRAME_BYTES * queue.length) ok = out.write(Buffer.concat(queue, bytes));
     else {
-      this.res.cork();
+      out.cork();
       ok = true;
-      for (const frame of queue) ok = this.res.write(frame);
-      this.res.uncork();
+      for (const frame of queue) ok = out.write(frame);
+      out.uncork();
     }
     if (!ok) {
       this.waitingForDrain = true;
-      this.res.once('drain', this.onDrain);
+      out.once('drain', this.onDrain);
     } else this.settleAllowance();
   }
 
@@ -101,5 +135,6 @@ export class SseWriter {
     this.queue = [];
     this.queuedBytes = 0;
     this.res.off('drain', this.onDrain);
+    this.res.socket?.off('drain', this.onDrain);
   }
 }

@@ -1,0 +1,49 @@
+/**
+ * Several hub processes on one port, so a pod uses all its cores (HUB_WORKERS > 1). node:cluster's
+ * primary accepts connections and hands them to the workers in turn; each worker is a whole hub
+ * (its own streams, bus subscriptions, replay buffer and id epoch) and the primary carries no
+ * events. Workers learn of every event from NATS, which is why config.ts requires NATS_URL here.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import type { Config } from './config.js';
+import type { Logger } from './log.js';
+
+// A worker that keeps dying is a bug or a bad environment, not bad luck: stop restarting it.
+const RESTART_WINDOW_MS = 60_000;
+const MAX_RESTARTS_PER_WINDOW = 5;
+
+/** Run the primary: fork the workers, replace any that die, stop them all on SIGTERM/SIGINT. */
+export function superviseWorkers(config: Config, log: Logger): void {
+  let stopping = false;
+  const restarts: number[] = [];
+  const fork = (): Worker => cluster.fork();
+  for (let i = 0; i < config.workers; i++) fork();
+  log.info({ workers: config.workers }, 'cluster primary started');
+
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    const now = Date.now();
+    while (restarts.length > 0 && restarts[0]! < now - RESTART_WINDOW_MS) restarts.shift();
+    if (restarts.length >= MAX_RESTARTS_PER_WINDOW) {
+      log.fatal({ pid: worker.process.pid, code, signal }, `workers died ${MAX_RESTARTS_PER_WINDOW} times within ${RESTART_WINDOW_MS / 1000} s; giving up`);
+      process.exit(1);
+    }
+    restarts.push(now);
+    log.error({ pid: worker.process.pid, code, signal }, 'worker died; starting another');
+    fork();
+  });
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'stopping workers');
+      // Each worker shuts down gracefully on its own timeout; this is the backstop.
+      setTimeout(() => process.exit(0), config.shutdownTimeoutMs + 2000).unref();
+      for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+    });
+  }
+}

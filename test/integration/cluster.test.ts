@@ -1,0 +1,53 @@
+/**
+ * HUB_WORKERS=2 on a real nats-server: the real entry point (src/main.ts) forks two workers that
+ * share one port; the load generator's smoke case checks that every subscriber gets every event
+ * once whichever worker holds its stream and whichever took the HTTP publish; SIGTERM stops all.
+ */
+import { spawn } from 'node:child_process';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CASES } from '../../loadtest/lib/cases.js';
+import { processTree } from '../../loadtest/lib/proc.js';
+import { summary } from '../../loadtest/lib/report.js';
+import { runCase } from '../../loadtest/lib/run-case.js';
+import { BENCH_ENV, TargetKind, ssehubTarget } from '../../loadtest/lib/targets.js';
+import { freePort } from '../helpers/net.js';
+import { startNatsServer, type NatsServer } from '../helpers/nats-server.js';
+import { waitFor, withTimeout } from '../helpers/wait.js';
+
+let nats: NatsServer | undefined;
+afterAll(async () => {
+  await nats?.[Symbol.asyncDispose]();
+});
+
+describe('[nats] cluster of hub workers', () => {
+  it('[nats] [loadtest] two workers on one port deliver every event once to every subscriber, and stop on SIGTERM', async () => {
+    nats = await startNatsServer();
+    const port = await freePort();
+    const hub = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      env: { ...process.env, ...BENCH_ENV, HOST: '127.0.0.1', PORT: String(port), NATS_URL: nats.url, HUB_WORKERS: '2', LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    const exited = new Promise<number | null>((resolve) => hub.once('exit', (code) => resolve(code)));
+    try {
+      await waitFor('the cluster to be ready', async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok, 20_000, 100);
+      await waitFor('two workers', () => processTree(hub.pid!).length >= 3, 20_000, 100);
+      // Publish over HTTP (any worker takes it and NATS brings it to both): no reconnect storm,
+      // since ids are per worker and a resume on the other worker rightly gets hub.reset.
+      const target = { ...ssehubTarget(TargetKind.SsehubCluster, port, hub.pid!, undefined) };
+      const spec = { ...CASES.smoke!, id: 'smoke-cluster', stormAtSeconds: undefined };
+      const result = await runCase(target, spec);
+      const report = summary(result);
+      expect(result.errors, report).toEqual([]);
+      expect(result.published, report).toBeGreaterThan(0);
+      expect(result.delivered, report).toBe(result.expected);
+      expect(result.lost + result.duplicated + result.resets + result.broken, report).toBe(0);
+    } finally {
+      hub.kill('SIGTERM');
+      const code = await withTimeout('the cluster to stop', exited, 20_000).catch(() => {
+        hub.kill('SIGKILL');
+        return 'killed';
+      });
+      expect(code).toBe(0);
+    }
+  }, 90_000);
+});
