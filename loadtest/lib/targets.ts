@@ -93,14 +93,14 @@ async function startSsehub(kind: TargetKind, extraEnv: Record<string, string>): 
 }
 
 /** An ssehub already listening on `port` (a process or, in the CI smoke test, a hub in this process). */
-export function ssehubTarget(kind: TargetKind, port: number, pid: number, natsUrl: string | undefined): Target {
+export function ssehubTarget(kind: TargetKind, port: number, pid: number, natsUrl: string | undefined, subjectPrefix = 'sse'): Target {
   return {
     kind,
     port,
     pid,
     subscribePath: '/events?topic={topic}',
     readyMarker: 'hub.open',
-    publisher: () => (natsUrl ? natsPublisher(natsUrl, 'sse') : httpPublisher(port, (topic) => `/publish?topic=${encodeURIComponent(topic)}`)),
+    publisher: () => (natsUrl ? natsPublisher(natsUrl, subjectPrefix) : httpPublisher(port, (topic) => `/publish?topic=${encodeURIComponent(topic)}`)),
     stop: async () => {},
   };
 }

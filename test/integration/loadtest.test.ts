@@ -20,7 +20,7 @@ describe.each(kinds)('[loadtest] smoke case on the $name bus', (kind) => {
   it(`[loadtest] [${kind.name}] delivers every event once to every subscriber, through a reconnect storm`, async () => {
     const env = await kind.env();
     await using hub = await startTestHub({ ...BENCH_ENV, LOG_LEVEL: 'silent', ...env });
-    const target = ssehubTarget(kind.name === 'nats' ? TargetKind.SsehubNats : TargetKind.Ssehub, hub.port, process.pid, env.NATS_URL);
+    const target = ssehubTarget(kind.name === 'memory' ? TargetKind.Ssehub : TargetKind.SsehubNats, hub.port, process.pid, env.NATS_URL, env.HUB_SUBJECT_PREFIX);
     const spec = CASES.smoke!;
     const result = await runCase(target, spec);
     const report = summary(result);
