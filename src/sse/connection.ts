@@ -22,7 +22,9 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'Content-Type': 'text/event-stream; charset=utf-8',
   'Cache-Control': 'no-cache, no-transform',
   'X-Accel-Buffering': 'no',
-  Connection: 'keep-alive',
+  // The body ends when the connection does (no chunked framing, see the constructor), so say so:
+  // no client or proxy may expect to reuse this connection.
+  Connection: 'close',
 });
 
 export class SseConnection {

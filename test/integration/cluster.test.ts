@@ -15,8 +15,10 @@ import { startNatsServer, type NatsServer } from '../helpers/nats-server.js';
 import { waitFor, withTimeout } from '../helpers/wait.js';
 
 let nats: NatsServer | undefined;
+let jsNats: NatsServer | undefined;
 afterAll(async () => {
   await nats?.[Symbol.asyncDispose]();
+  await jsNats?.[Symbol.asyncDispose]();
 });
 
 describe('[nats] cluster of hub workers', () => {
@@ -41,6 +43,41 @@ describe('[nats] cluster of hub workers', () => {
       expect(result.published, report).toBeGreaterThan(0);
       expect(result.delivered, report).toBe(result.expected);
       expect(result.lost + result.duplicated + result.resets + result.broken, report).toBe(0);
+    } finally {
+      hub.kill('SIGTERM');
+      const code = await withTimeout('the cluster to stop', exited, 20_000).catch(() => {
+        hub.kill('SIGKILL');
+        return 'killed';
+      });
+      expect(code).toBe(0);
+    }
+  }, 90_000);
+});
+
+describe('[jetstream] cluster of hub workers', () => {
+  it('[jetstream] [loadtest] two workers share ids: a reconnect storm across workers loses and repeats nothing', async () => {
+    jsNats = await startNatsServer({ jetstream: true });
+    const port = await freePort();
+    const hub = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      env: { ...process.env, ...BENCH_ENV, HOST: '127.0.0.1', PORT: String(port), NATS_URL: jsNats.url, HUB_JETSTREAM: '1', HUB_WORKERS: '2', LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    const exited = new Promise<number | null>((resolve) => hub.once('exit', (code) => resolve(code)));
+    try {
+      await waitFor('the cluster to be ready', async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok, 20_000, 100);
+      await waitFor('two workers', () => processTree(hub.pid!).length >= 3, 20_000, 100);
+      // Both workers must have their stream consumer running before the case starts publishing.
+      await waitFor('both workers ready', async () => {
+        const answers = await Promise.all(Array.from({ length: 8 }, () => fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false)));
+        return answers.every(Boolean);
+      }, 20_000, 100);
+      const target = { ...ssehubTarget(TargetKind.SsehubCluster, port, hub.pid!, undefined) };
+      const result = await runCase(target, CASES.smoke!);
+      const report = summary(result);
+      expect(result.errors, report).toEqual([]);
+      expect(result.published, report).toBeGreaterThan(0);
+      expect(result.delivered, report).toBe(result.expected);
+      expect(result.lost + result.duplicated + result.resets + result.broken + result.notCaughtUp, report).toBe(0);
     } finally {
       hub.kill('SIGTERM');
       const code = await withTimeout('the cluster to stop', exited, 20_000).catch(() => {
