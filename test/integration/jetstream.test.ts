@@ -262,6 +262,29 @@ describe('JetStream replicas [jetstream]', () => {
     }
   });
 
+  it('positions a client whose id is ahead of this node and skips what it already has', async () => {
+    const hub = await startTestHub(jetstreamEnv(nats));
+    try {
+      const probe = new Subscriber(hub.url, ['ahead']);
+      await probe.open();
+      const [epoch, head] = probe.events.at(-1)!.id.split('-') as [string, string];
+      probe.close();
+      // As if another replica had already delivered the next two events to this client.
+      const ahead = `${epoch}-${Number(head) + 2}`;
+      const sub = new Subscriber(hub.url, ['ahead'], { lastEventId: ahead });
+      await sub.open();
+      expect(sub.resets).toEqual([]);
+      expect(sub.events.at(-1)).toMatchObject({ type: 'hub.open', id: ahead });
+      for (const data of ['first', 'second', 'third']) expect((await publish(hub.url, 'ahead', data)).status).toBe(200);
+      await sub.waitForMessages(1);
+      await sleep(200);
+      expect(sub.messages.map((e) => e.data)).toEqual(['third']);
+      sub.close();
+    } finally {
+      await hub.shutdown();
+    }
+  });
+
   it('sends hub.reset exactly when the stream no longer holds what a client missed', async () => {
     const env = jetstreamEnv(nats, { HUB_JETSTREAM_MAX_MSGS: '5', HUB_REPLAY_MAX_EVENTS: '1' });
     const hub = await startTestHub(env);
