@@ -15,7 +15,7 @@ import { ErrorCode, HubError } from '../errors.js';
  * without Hono, pass a view of Node's request (src/http/node-request.ts).
  */
 export interface RequestFields {
-  /** The header's value, repeated headers joined with ", " (as the Fetch API's Headers.get does). */
+  /** The header (lower-case name), repeated ones joined as the Fetch API's Headers.get joins them. */
   header(name: string): string | undefined;
   /** The first value of the query parameter, percent-decoded. */
   query(name: string): string | undefined;

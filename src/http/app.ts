@@ -23,7 +23,7 @@ export function createApp(hub: Hub, config: Config, log: Logger, guards: Guards,
   if (guards.cors) app.use(corsMiddleware(guards.cors, hub.metrics));
   app.use(requestGuard(guards.query, hub.metrics));
   // Streams arrive here only when their path is spelled in a way Hono normalizes (`/%65vents`,
-  // `/x/../events`) or as HEAD: the same handler then answers, after the same middleware.
+  // `/x/../events`): the same handler then answers, after the same middleware.
   app.get('/events', async (c) => {
     await events(new NodeRequestFields(c.env.incoming), c.env.outgoing);
     return RESPONSE_ALREADY_SENT;

@@ -1,5 +1,5 @@
 /**
- * The hub's request listener. `GET /events` is served here on Node's request and response; every
+ * The hub's request listener. `GET /events` (and HEAD) is served here on Node's request and response; every
  * other request goes through the Hono app. A stream thus never builds a web Request, Response,
  * Hono context or middleware chain: those cost memory for as long as the stream is open and CPU on
  * every (re)connect, which is where a reconnect storm spends its time (docs/performance.md).
@@ -21,7 +21,8 @@ const EVENTS_PATH = '/events';
 
 /** The route Hono would pick for the plain spelling of the path; anything unusual goes to Hono. */
 function isEventStream(incoming: IncomingMessage): boolean {
-  if (incoming.method !== 'GET') return false;
+  // HEAD too, as Hono's router does for a GET route (Node then sends no body).
+  if (incoming.method !== 'GET' && incoming.method !== 'HEAD') return false;
   const url = incoming.url ?? '';
   return url.startsWith(EVENTS_PATH) && (url.length === EVENTS_PATH.length || url.charCodeAt(EVENTS_PATH.length) === 0x3f /* ? */);
 }
@@ -38,7 +39,7 @@ export function createRequestListener(hub: Hub, config: Config, log: Logger): Re
       return;
     }
     const req = new NodeRequestFields(incoming);
-    // A GET is never a preflight, so CORS only sets headers here.
+    // A GET or HEAD is never a preflight, so CORS only sets headers here.
     guards.cors?.(req.header('origin'), false, outgoing);
     const problem = guards.query(incoming.url!);
     if (problem) return writeError(outgoing, problem, hub.metrics);

@@ -18,9 +18,18 @@ export class NodeRequestFields implements RequestFields {
   }
 
   header(name: string): string | undefined {
-    // headersDistinct keeps every copy of a repeated header, as the web Headers object Hono reads
-    // does (Node's req.headers would keep only the first Authorization, say).
-    return this.incoming.headersDistinct[name]?.join(', ');
+    // Every copy of a repeated header counts, as in the web Headers object Hono reads (Node's
+    // req.headers keeps only the first Authorization, say); Headers joins repeated Cookie headers
+    // with "; ", every other with ", ". Read from rawHeaders: req.headers and req.headersDistinct
+    // would build an object that then lives as long as the stream.
+    const raw = this.incoming.rawHeaders;
+    let value: string | undefined;
+    for (let i = 0; i < raw.length; i += 2) {
+      const key = raw[i]!;
+      if (key.length !== name.length || key.toLowerCase() !== name) continue;
+      value = value === undefined ? raw[i + 1]! : `${value}${name === 'cookie' ? '; ' : ', '}${raw[i + 1]!}`;
+    }
+    return value;
   }
 
   query(name: string): string | undefined {
