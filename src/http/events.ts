@@ -2,10 +2,10 @@
  * GET /events?topic=T[&topic=T2...]: open an event stream, resuming after Last-Event-ID if sent.
  *
  * Served on Node's request and response, without Hono: a stream needs neither a web Request nor a
- * Response, and building them (with a context and its handlers) cost about a third of the memory
- * of an idle stream and most of the CPU of a reconnect (docs/performance.md). src/http/edge.ts
- * sends /events here before Hono sees it; the checks every route shares (CORS, the query guard,
- * authorization, error answers) are the same functions the Hono routes use.
+ * Response, and building them (with a context and its handlers) was most of the CPU of the request
+ * path per (re)connect (docs/performance.md). src/http/edge.ts sends /events here before Hono sees
+ * it; the checks every route shares (CORS, the query guard, authorization, error answers) are the
+ * same functions the Hono routes use.
  */
 import type { ServerResponse } from 'node:http';
 import type { Config } from '../config.js';
