@@ -3,8 +3,7 @@
  * tests use it to start hubs on port 0.
  */
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
-import { createAdaptorServer } from '@hono/node-server';
+import { createServer, type Server } from 'node:http';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import type { Bus } from './bus/bus.js';
@@ -12,7 +11,7 @@ import { MemoryBus } from './bus/memory.js';
 import { NatsBus } from './bus/nats.js';
 import { JetStreamBus } from './bus/jetstream.js';
 import { Hub } from './hub/hub.js';
-import { createApp } from './http/app.js';
+import { createRequestListener } from './http/edge.js';
 import { clientErrorHandler } from './http/client-error.js';
 
 export interface RunningHub {
@@ -44,13 +43,12 @@ export function createBus(config: Config, log: Logger): Bus {
 export async function startHub(config: Config, log: Logger): Promise<RunningHub> {
   const bus = createBus(config, log);
   const hub = new Hub(config, bus, log);
-  const app = createApp(hub, config, log);
   const headersTimeout = Math.min(config.headersTimeoutMs, config.requestTimeoutMs);
   // Node checks those timeouts on a sweep (30 s by default), which would let a slow client live up
   // to 30 s past its deadline; sweep often enough that the deadlines mean what they say.
   const connectionsCheckingInterval = Math.max(50, Math.min(1000, Math.floor(headersTimeout / 4)));
   const serverOptions = { maxHeaderSize: config.maxHeaderBytes, connectionsCheckingInterval };
-  const server = createAdaptorServer({ fetch: app.fetch, serverOptions }) as Server;
+  const server = createServer(serverOptions, createRequestListener(hub, config, log));
   // requestTimeout bounds receiving a request (headers and body), not the response: an event stream
   // (a GET, complete once its headers are in) is not cut by it. Both stop slowloris-style clients.
   server.requestTimeout = config.requestTimeoutMs;

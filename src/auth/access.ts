@@ -5,12 +5,11 @@
  * A token that is presented but bad is always refused, even for public topics: a client with a
  * broken token should learn so, not be served silently as anonymous.
  */
-import type { Context } from 'hono';
 import type { Config } from '../config.js';
 import { ErrorCode, HubError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { Action } from './claims.js';
-import { presentedToken } from './credentials.js';
+import { presentedToken, type RequestFields } from './credentials.js';
 import { anyCovers } from './patterns.js';
 import { TokenVerifier } from './verifier.js';
 
@@ -48,9 +47,9 @@ export class Access {
   }
 
   /** A permit for `action` on every topic in `topics` (validated, prefix-relative), or the refusal. */
-  async authorize(c: Context, action: Action, topics: readonly string[]): Promise<Permit | HubError> {
+  async authorize(req: RequestFields, action: Action, topics: readonly string[]): Promise<Permit | HubError> {
     if (!this.verifier) return OPEN;
-    const token = presentedToken(c, action === Action.Subscribe ? this.config.auth!.cookieName : undefined);
+    const token = presentedToken(req, action === Action.Subscribe ? this.config.auth!.cookieName : undefined);
     if (token instanceof HubError) return token;
     const anonymous = this.anonymous[action];
     if (token === undefined) {

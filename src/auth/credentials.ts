@@ -7,23 +7,34 @@
  *    too, so accepting it for publishing would open the hub to cross-site request forgery.
  * Query tokens end up in access logs; docs/security.md says so and prefers cookies for browsers.
  */
-import type { Context } from 'hono';
-import { getCookie } from 'hono/cookie';
+import { parse as parseCookies } from 'hono/utils/cookie';
 import { ErrorCode, HubError } from '../errors.js';
+
+/**
+ * What authorization reads from a request. A Hono request (`c.req`) is one; event streams, served
+ * without Hono, pass a view of Node's request (src/http/node-request.ts).
+ */
+export interface RequestFields {
+  /** The header (lower-case name), repeated ones joined as the Fetch API's Headers.get joins them. */
+  header(name: string): string | undefined;
+  /** The first value of the query parameter, percent-decoded. */
+  query(name: string): string | undefined;
+}
 
 const BEARER = /^Bearer[ ]+([A-Za-z0-9_.~+/=-]+)[ ]*$/i;
 
 /** The presented token, undefined when there is none, or a 401 for a malformed Authorization header. */
-export function presentedToken(c: Context, cookieName: string | undefined): string | undefined | HubError {
-  const header = c.req.header('authorization');
+export function presentedToken(req: RequestFields, cookieName: string | undefined): string | undefined | HubError {
+  const header = req.header('authorization');
   if (header !== undefined) {
     const match = BEARER.exec(header);
     if (!match) return new HubError(ErrorCode.TokenInvalid, 401, 'the Authorization header must be "Bearer <token>"');
     return match[1];
   }
-  const query = c.req.query('access_token');
+  const query = req.query('access_token');
   if (query !== undefined && query !== '') return query;
   if (cookieName === undefined) return undefined;
-  const cookie = getCookie(c, cookieName);
+  const cookies = req.header('cookie');
+  const cookie = cookies === undefined ? undefined : parseCookies(cookies, cookieName)[cookieName];
   return cookie === undefined || cookie === '' ? undefined : cookie;
 }

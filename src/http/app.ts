@@ -1,29 +1,33 @@
-/** The HTTP edge: routes only. Each route's logic lives in its own file. */
+/** The Hono app: every route but the event streams' usual path (src/http/edge.ts). Each route's logic lives in its own file. */
 import { Hono } from 'hono';
 import type { HttpBindings } from '@hono/node-server';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Config } from '../config.js';
 import { ErrorCode, HubError } from '../errors.js';
-import { SubjectSpace } from '../bus/subject.js';
+import type { SubjectSpace } from '../bus/subject.js';
 import type { Hub } from '../hub/hub.js';
 import type { Logger } from '../log.js';
-import { eventsHandler } from './events.js';
+import type { StreamListener } from './events.js';
 import { publishHandler } from './publish.js';
 import { healthHandler, metricsHandler, readyHandler } from './health.js';
 import { mountBrowserRoutes } from './browser.js';
-import { errorResponse } from './respond.js';
+import { asHubError, errorResponse } from './respond.js';
 import { corsMiddleware } from './cors.js';
 import { requestGuard } from './request-guard.js';
-import { createGuards } from './guards.js';
+import type { Guards } from './guards.js';
+import { NodeRequestFields } from './node-request.js';
 
-export function createApp(hub: Hub, config: Config, log: Logger): Hono<{ Bindings: HttpBindings }> {
-  const subjects = new SubjectSpace(config.subjectPrefix);
+export function createApp(hub: Hub, config: Config, log: Logger, guards: Guards, subjects: SubjectSpace, events: StreamListener): Hono<{ Bindings: HttpBindings }> {
   const app = new Hono<{ Bindings: HttpBindings }>();
-  const guards = createGuards(config, log);
 
-  const cors = corsMiddleware(config, hub.metrics);
-  if (cors) app.use(cors);
-  app.use(requestGuard(config, hub.metrics));
-  app.get('/events', eventsHandler(hub, config, subjects, log, guards));
+  if (guards.cors) app.use(corsMiddleware(guards.cors, hub.metrics));
+  app.use(requestGuard(guards.query, hub.metrics));
+  // Streams arrive here only when their path is spelled in a way Hono normalizes (`/%65vents`,
+  // `/x/../events`): the same handler then answers, after the same middleware.
+  app.get('/events', async (c) => {
+    await events(new NodeRequestFields(c.env.incoming), c.env.outgoing);
+    return RESPONSE_ALREADY_SENT;
+  });
   app.post('/publish', publishHandler(hub, config, subjects, log, guards));
   app.get('/healthz', healthHandler());
   app.get('/readyz', readyHandler(hub));
@@ -31,10 +35,6 @@ export function createApp(hub: Hub, config: Config, log: Logger): Hono<{ Binding
   mountBrowserRoutes(app, hub, config, log);
 
   app.notFound((c) => errorResponse(c, new HubError(ErrorCode.NotFound, 404, `no route for ${c.req.method} ${c.req.path}`), hub.metrics));
-  app.onError((err, c) => {
-    if (err instanceof HubError) return errorResponse(c, err, hub.metrics);
-    log.error({ err }, 'request failed');
-    return errorResponse(c, new HubError(ErrorCode.Internal, 500, 'internal error'), hub.metrics);
-  });
+  app.onError((err, c) => errorResponse(c, asHubError(err, log), hub.metrics));
   return app;
 }

@@ -41,7 +41,7 @@ export function publishHandler(hub: Hub, config: Config, subjects: SubjectSpace,
       return refuse(new HubError(ErrorCode.BadMsgId, 400, 'Nats-Msg-Id / Idempotency-Key must be 1-128 visible ASCII characters'));
     }
 
-    const permit = await guards.access.authorize(c, Action.Publish, [topic]);
+    const permit = await guards.access.authorize(c.req, Action.Publish, [topic]);
     if (permit instanceof HubError) return refuse(permit);
     // Checked before the body is read: a flood costs the hub one map lookup per request.
     const rateKey = permit.principal ?? `address:${clientAddress(c.env.incoming.socket.remoteAddress, c.req.header('x-forwarded-for'), config.trustProxyHops)}`;
