@@ -21,21 +21,42 @@ afterAll(async () => {
   await jsNats?.[Symbol.asyncDispose]();
 });
 
+/**
+ * Runs the real entry point with HUB_WORKERS=2 on `env`, waits until every worker answers ready, runs
+ * `check` against it, then stops it with SIGTERM and expects exit 0.
+ */
+async function withCluster(env: Record<string, string>, check: (port: number, pid: number) => Promise<void>): Promise<void> {
+  const port = await freePort();
+  const hub = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: { ...process.env, ...BENCH_ENV, HOST: '127.0.0.1', PORT: String(port), HUB_WORKERS: '2', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const exited = new Promise<number | null>((resolve) => hub.once('exit', (code) => resolve(code)));
+  try {
+    await waitFor('two workers', () => processTree(hub.pid!).length >= 3, 20_000, 100);
+    // Connections go to the workers in turn: several answers in a row cover both.
+    await waitFor('both workers ready', async () => {
+      const answers = await Promise.all(Array.from({ length: 8 }, () => fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false)));
+      return answers.every(Boolean);
+    }, 20_000, 100);
+    await check(port, hub.pid!);
+  } finally {
+    hub.kill('SIGTERM');
+    const code = await withTimeout('the cluster to stop', exited, 20_000).catch(() => {
+      hub.kill('SIGKILL');
+      return 'killed';
+    });
+    expect(code).toBe(0);
+  }
+}
+
 describe('[nats] cluster of hub workers', () => {
   it('[nats] [loadtest] two workers on one port deliver every event once to every subscriber, and stop on SIGTERM', async () => {
     nats = await startNatsServer();
-    const port = await freePort();
-    const hub = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      env: { ...process.env, ...BENCH_ENV, HOST: '127.0.0.1', PORT: String(port), NATS_URL: nats.url, HUB_WORKERS: '2', LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    const exited = new Promise<number | null>((resolve) => hub.once('exit', (code) => resolve(code)));
-    try {
-      await waitFor('the cluster to be ready', async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok, 20_000, 100);
-      await waitFor('two workers', () => processTree(hub.pid!).length >= 3, 20_000, 100);
+    await withCluster({ NATS_URL: nats.url }, async (port, pid) => {
       // Publish over HTTP (any worker takes it and NATS brings it to both): no reconnect storm,
       // since ids are per worker and a resume on the other worker rightly gets hub.reset.
-      const target = { ...ssehubTarget(TargetKind.SsehubCluster, port, hub.pid!, undefined) };
+      const target = { ...ssehubTarget(TargetKind.SsehubCluster, port, pid, undefined) };
       const spec = { ...CASES.smoke!, id: 'smoke-cluster', stormAtSeconds: undefined };
       const result = await runCase(target, spec);
       const report = summary(result);
@@ -43,35 +64,15 @@ describe('[nats] cluster of hub workers', () => {
       expect(result.published, report).toBeGreaterThan(0);
       expect(result.delivered, report).toBe(result.expected);
       expect(result.lost + result.duplicated + result.resets + result.broken, report).toBe(0);
-    } finally {
-      hub.kill('SIGTERM');
-      const code = await withTimeout('the cluster to stop', exited, 20_000).catch(() => {
-        hub.kill('SIGKILL');
-        return 'killed';
-      });
-      expect(code).toBe(0);
-    }
+    });
   }, 90_000);
 });
 
 describe('[jetstream] cluster of hub workers', () => {
   it('[jetstream] [loadtest] two workers share ids: a reconnect storm across workers loses and repeats nothing', async () => {
     jsNats = await startNatsServer({ jetstream: true });
-    const port = await freePort();
-    const hub = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      env: { ...process.env, ...BENCH_ENV, HOST: '127.0.0.1', PORT: String(port), NATS_URL: jsNats.url, HUB_JETSTREAM: '1', HUB_WORKERS: '2', LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    const exited = new Promise<number | null>((resolve) => hub.once('exit', (code) => resolve(code)));
-    try {
-      await waitFor('the cluster to be ready', async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok, 20_000, 100);
-      await waitFor('two workers', () => processTree(hub.pid!).length >= 3, 20_000, 100);
-      // Both workers must have their stream consumer running before the case starts publishing.
-      await waitFor('both workers ready', async () => {
-        const answers = await Promise.all(Array.from({ length: 8 }, () => fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false)));
-        return answers.every(Boolean);
-      }, 20_000, 100);
-      const target = { ...ssehubTarget(TargetKind.SsehubCluster, port, hub.pid!, undefined) };
+    await withCluster({ NATS_URL: jsNats.url, HUB_JETSTREAM: '1' }, async (port, pid) => {
+      const target = { ...ssehubTarget(TargetKind.SsehubCluster, port, pid, undefined) };
       const result = await runCase(target, CASES.smoke!);
       const report = summary(result);
       expect(result.errors, report).toEqual([]);
@@ -79,13 +80,6 @@ describe('[jetstream] cluster of hub workers', () => {
       expect(result.delivered, report).toBe(result.expected);
       expect(result.lost + result.duplicated + result.resets + result.broken, report).toBe(0);
       expect(result.notCaughtUp, report).toBe(0); // undefined would mean the storm never ran
-    } finally {
-      hub.kill('SIGTERM');
-      const code = await withTimeout('the cluster to stop', exited, 20_000).catch(() => {
-        hub.kill('SIGKILL');
-        return 'killed';
-      });
-      expect(code).toBe(0);
-    }
+    });
   }, 90_000);
 });
