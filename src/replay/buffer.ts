@@ -17,23 +17,56 @@ interface Entry {
   readonly at: number;
 }
 
-/** One subject's live entries, oldest first; entries before `head` are evicted (dropped in bulk). */
-interface SubjectLog {
-  entries: Entry[];
-  head: number;
+/**
+ * Entries in seq order, oldest dropped first. Dropped entries stay as a dead prefix and are cut off
+ * in bulk, so dropping is O(1) amortised. Used for the whole buffer and for each subject's share.
+ */
+class SeqLog {
+  private entries: Entry[] = [];
+  private head = 0;
+
+  get size(): number {
+    return this.entries.length - this.head;
+  }
+
+  oldest(): Entry | undefined {
+    return this.entries[this.head];
+  }
+
+  push(entry: Entry): void {
+    this.entries.push(entry);
+  }
+
+  dropOldest(): void {
+    this.head++;
+    if (this.head > 1024 && this.head * 2 > this.entries.length) {
+      this.entries = this.entries.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /** The live entries with seq > afterSeq, oldest first (binary search: the log is in seq order). */
+  after(afterSeq: number): Entry[] {
+    let lo = this.head;
+    let hi = this.entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.entries[mid]!.seq <= afterSeq) lo = mid + 1;
+      else hi = mid;
+    }
+    return this.entries.slice(lo);
+  }
 }
 
 export type ReplayResult = { readonly complete: true; readonly frames: Buffer[]; readonly lastSeq: number } | { readonly complete: false };
 
 export class ReplayBuffer {
-  // entries[start..] are live; the dead prefix is dropped in bulk to keep eviction O(1) amortised.
-  private entries: Entry[] = [];
-  private start = 0;
+  private readonly log = new SeqLog();
   private bytes = 0;
   /** Newest evicted seq per subject, in eviction order (oldest first); at most maxEvents subjects. */
   private readonly evicted = new Map<string, number>();
   /** The same entries by subject, so a resume on literal topics reads only its own events. */
-  private readonly bySubject = new Map<string, SubjectLog>();
+  private readonly bySubject = new Map<string, SeqLog>();
   /** Every event at or below this seq may be gone for any subject: the evicted map overflowed. */
   private forgottenUpTo = 0;
 
@@ -43,7 +76,7 @@ export class ReplayBuffer {
   ) {}
 
   get size(): number {
-    return this.entries.length - this.start;
+    return this.log.size;
   }
 
   get byteSize(): number {
@@ -52,10 +85,10 @@ export class ReplayBuffer {
 
   append(seq: number, subject: string, frame: Buffer): void {
     const entry: Entry = { seq, subject, frame, at: this.now() };
-    this.entries.push(entry);
-    const log = this.bySubject.get(subject);
-    if (log) log.entries.push(entry);
-    else this.bySubject.set(subject, { entries: [entry], head: 0 });
+    this.log.push(entry);
+    let subjectLog = this.bySubject.get(subject);
+    if (!subjectLog) this.bySubject.set(subject, (subjectLog = new SeqLog()));
+    subjectLog.push(entry);
     this.bytes += frame.length;
     this.trim();
   }
@@ -72,8 +105,7 @@ export class ReplayBuffer {
     }
     const frames: Buffer[] = [];
     let lastSeq = afterSeq;
-    for (let i = this.firstAfter(afterSeq); i < this.entries.length; i++) {
-      const entry = this.entries[i]!;
+    for (const entry of this.log.after(afterSeq)) {
       if (matches(entry.subject)) {
         frames.push(entry.frame);
         lastSeq = entry.seq;
@@ -93,10 +125,8 @@ export class ReplayBuffer {
     for (const subject of subjects) if ((this.evicted.get(subject) ?? 0) > afterSeq) return { complete: false };
     let found: Entry[] = [];
     for (const subject of subjects) {
-      const log = this.bySubject.get(subject);
-      if (!log) continue;
-      const from = firstAfter(log.entries, log.head, afterSeq);
-      if (from < log.entries.length) found = found.length === 0 ? log.entries.slice(from) : found.concat(log.entries.slice(from));
+      const entries = this.bySubject.get(subject)?.after(afterSeq);
+      if (entries && entries.length > 0) found = found.length === 0 ? entries : found.concat(entries);
     }
     if (subjects.length > 1) found.sort((a, b) => a.seq - b.seq);
     return { complete: true, frames: found.map((entry) => entry.frame), lastSeq: found.length > 0 ? found[found.length - 1]!.seq : afterSeq };
@@ -106,28 +136,19 @@ export class ReplayBuffer {
   trim(): void {
     const { maxEvents, maxBytes, maxAgeMs } = this.bounds;
     const oldest = this.now() - maxAgeMs;
-    while (this.start < this.entries.length) {
-      const entry = this.entries[this.start]!;
+    for (let entry = this.log.oldest(); entry; entry = this.log.oldest()) {
       if (this.size <= maxEvents && this.bytes <= maxBytes && entry.at >= oldest) break;
       this.evict(entry);
-      this.start++;
-    }
-    if (this.start > 1024 && this.start * 2 > this.entries.length) {
-      this.entries = this.entries.slice(this.start);
-      this.start = 0;
     }
   }
 
   private evict(entry: Entry): void {
+    this.log.dropOldest();
     this.bytes -= entry.frame.length;
     // Eviction goes in seq order, so the entry is the oldest of its subject's log too.
-    const log = this.bySubject.get(entry.subject)!;
-    log.head++;
-    if (log.head === log.entries.length) this.bySubject.delete(entry.subject);
-    else if (log.head > 1024 && log.head * 2 > log.entries.length) {
-      log.entries = log.entries.slice(log.head);
-      log.head = 0;
-    }
+    const subjectLog = this.bySubject.get(entry.subject)!;
+    subjectLog.dropOldest();
+    if (subjectLog.size === 0) this.bySubject.delete(entry.subject);
     // Re-insert so the map stays in eviction order and the first key is always the oldest.
     this.evicted.delete(entry.subject);
     this.evicted.set(entry.subject, entry.seq);
@@ -137,21 +158,4 @@ export class ReplayBuffer {
       this.forgottenUpTo = Math.max(this.forgottenUpTo, seq);
     }
   }
-
-  /** Index of the first live entry with seq > afterSeq. */
-  private firstAfter(afterSeq: number): number {
-    return firstAfter(this.entries, this.start, afterSeq);
-  }
-}
-
-/** Index of the first entry at or after `from` with seq > afterSeq (binary search: entries are in seq order). */
-function firstAfter(entries: readonly Entry[], from: number, afterSeq: number): number {
-  let lo = from;
-  let hi = entries.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (entries[mid]!.seq <= afterSeq) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
