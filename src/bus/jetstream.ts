@@ -25,7 +25,7 @@ import {
 import type { Logger } from '../log.js';
 import { EVENT_TYPE_HEADER, type Bus, type BusMessage, type BusStatus, type BusSubscription, type HistoryResult, type MessageHandler, type PublishOptions, type PublishResult } from './bus.js';
 import { natsHeaders } from './nats.js';
-import { connectNats, watchNats } from './nats-connection.js';
+import { closeNats, connectNats, watchNats } from './nats-connection.js';
 import { LocalDispatch } from './local-dispatch.js';
 import { BusStatusReporter } from './status.js';
 
@@ -146,8 +146,7 @@ export class JetStreamBus implements Bus {
   async close(): Promise<void> {
     this.closing = true;
     this.live?.stop();
-    const nc = this.nc;
-    if (nc && !nc.isClosed()) await nc.drain().catch(() => nc.close());
+    await closeNats(this.nc);
     this.status.set(false, 'closed');
   }
 

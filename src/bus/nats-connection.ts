@@ -36,3 +36,8 @@ export async function watchNats(nc: NatsConnection, handlers: NatsStatusHandlers
   if (!closing()) log.error('nats connection closed');
   handlers.disconnected('closed');
 }
+
+/** Close for good: drain (in-flight messages are delivered, subscriptions end), or close if that fails. */
+export async function closeNats(nc: NatsConnection | undefined): Promise<void> {
+  if (nc && !nc.isClosed()) await nc.drain().catch(() => nc.close());
+}

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { headers, type MsgHdrs, type NatsConnection, type Subscription } from 'nats';
 import type { Logger } from '../log.js';
-import { connectNats, watchNats } from './nats-connection.js';
+import { closeNats, connectNats, watchNats } from './nats-connection.js';
 import { BusStatusReporter } from './status.js';
 import { EVENT_TYPE_HEADER, MSG_ID_HEADER, type Bus, type BusStatus, type BusSubscription, type MessageHandler, type PublishOptions, type PublishResult } from './bus.js';
 
@@ -100,8 +100,7 @@ export class NatsBus implements Bus {
 
   async close(): Promise<void> {
     this.closing = true;
-    const nc = this.nc;
-    if (nc && !nc.isClosed()) await nc.drain().catch(() => nc.close());
+    await closeNats(this.nc);
     this.status.set(false, 'closed');
   }
 
