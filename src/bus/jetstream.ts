@@ -22,26 +22,13 @@ import {
   type NatsConnection,
   type StreamConfig,
 } from 'nats';
+import type { JetStreamSettings } from '../config.js';
 import type { Logger } from '../log.js';
 import { EVENT_TYPE_HEADER, type Bus, type BusMessage, type BusStatus, type BusSubscription, type HistoryResult, type MessageHandler, type PublishOptions, type PublishResult } from './bus.js';
 import { natsHeaders } from './nats.js';
 import { closeNats, connectNats, watchNats } from './nats-connection.js';
 import { LocalDispatch } from './local-dispatch.js';
 import { BusStatusReporter } from './status.js';
-
-export interface JetStreamSettings {
-  readonly stream: string;
-  /** `<prefix>.>`: the subjects the stream holds. */
-  readonly subjects: string;
-  readonly maxMsgs: number;
-  readonly maxBytes: number;
-  readonly maxAgeMs: number;
-  readonly replicas: number;
-  readonly storage: 'file' | 'memory';
-  readonly duplicateWindowMs: number;
-  /** How long a publish waits for JetStream's acknowledgement before it counts as failed. */
-  readonly publishTimeoutMs: number;
-}
 
 export interface JetStreamBusOptions {
   readonly servers: readonly string[];

@@ -1,0 +1,26 @@
+/** Settings of the bus: which NATS servers (none: the embedded bus), and where topics live in NATS. */
+import { validateSubjectPrefix } from '../bus/subject.js';
+import { ConfigError } from '../errors.js';
+import { checkedBy, list, NONE } from './parsers.js';
+import { setting, type ValuesOf } from './setting.js';
+
+const NATS_URL = /^(nats|tls|ws|wss):\/\/[^\s]+$/;
+const HOST_PORT = /^[\w.-]+:\d+$/;
+
+export const busRows = {
+  natsServers: setting({
+    env: 'NATS_URL',
+    default: NONE,
+    parse: list((servers, variable) => {
+      for (const server of servers) {
+        if (!NATS_URL.test(server) && !HOST_PORT.test(server)) {
+          throw new ConfigError(variable, `"${server}" is not a NATS URL (expected nats://host:port)`);
+        }
+      }
+    }),
+    doc: 'NATS server URL(s), comma-separated; unset means the embedded single-node bus',
+  }),
+  subjectPrefix: setting({ env: 'HUB_SUBJECT_PREFIX', default: 'sse', parse: checkedBy(validateSubjectPrefix), doc: 'topic `T` is bus subject `<prefix>.T`' }),
+};
+
+export type BusConfig = ValuesOf<typeof busRows>;

@@ -1,0 +1,29 @@
+/** Parse and validate the environment once, area by area, and freeze the result. */
+import { loadAccess } from './auth.js';
+import { busRows } from './bus.js';
+import { loadCors } from './cors.js';
+import { loadJetStream } from './jetstream.js';
+import { loadLifecycle } from './lifecycle.js';
+import { limitRows } from './limits.js';
+import { replayRows } from './replay.js';
+import type { Config } from './schema.js';
+import { loadServer } from './server.js';
+import { readRows, type Env } from './setting.js';
+import { streamRows } from './streams.js';
+
+/** Throws ConfigError naming the first bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const bus = readRows(env, busRows);
+  const streams = readRows(env, streamRows);
+  return Object.freeze({
+    ...loadServer(env, bus.natsServers),
+    ...bus,
+    ...streams,
+    ...readRows(env, replayRows),
+    ...loadLifecycle(env),
+    ...loadJetStream(env, bus),
+    ...loadAccess(env, streams.maxTopicLength),
+    ...loadCors(env),
+    ...readRows(env, limitRows),
+  });
+}
