@@ -2,7 +2,7 @@
  * Several hub processes on one port, so a pod uses all its cores (HUB_WORKERS > 1). node:cluster's
  * primary accepts connections and hands them to the workers in turn; each worker is a whole hub
  * (its own streams, bus subscriptions, replay buffer and id epoch) and the primary carries no
- * events. Workers learn of every event from NATS, which is why config.ts requires NATS_URL here.
+ * events. Workers learn of every event from NATS, which is why config/server.ts requires NATS_URL here.
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from './config.js';

@@ -5,7 +5,9 @@ describe('loadConfig', () => {
   it('uses the defaults for an empty environment', () => {
     const config = loadConfig({});
     expect(config.port).toBe(DEFAULTS.PORT);
+    expect(config.port).toBe(8080);
     expect(config.heartbeatMs).toBe(DEFAULTS.HUB_HEARTBEAT_MS);
+    expect(config.heartbeatMs).toBe(15_000);
     expect(config.natsServers).toEqual([]);
     expect(config.subjectPrefix).toBe('sse');
     expect(Object.isFrozen(config)).toBe(true);
@@ -43,6 +45,7 @@ describe('loadConfig: auth, CORS and limits', () => {
     expect(config.maxConnectionsPerAddress).toBe(0);
     expect(config.publishRate).toBe(0);
     expect(config.maxQueryBytes).toBe(DEFAULTS.HUB_MAX_QUERY_BYTES);
+    expect(config.maxQueryBytes).toBe(4096);
   });
 
   it('reads a key, audience, issuer and public patterns', () => {
