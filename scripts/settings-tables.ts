@@ -5,7 +5,7 @@
 import { SETTINGS_TABLES } from '../src/config/schema.js';
 import type { Setting } from '../src/config/setting.js';
 
-export function settingsTable(rows: readonly Setting<unknown>[]): string {
+function settingsTable(rows: readonly Setting<unknown>[]): string {
   const lines = ['| variable | default | meaning |', '| --- | --- | --- |'];
   // A `|` in a doc would end its cell.
   for (const row of rows) lines.push(`| \`${row.env}\` | ${shownDefault(row.default)} | ${row.doc.replaceAll('|', '\\|')} |`);

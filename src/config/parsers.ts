@@ -6,6 +6,7 @@ import { ConfigError } from '../errors.js';
 
 export type Parser<T> = (text: string, variable: string) => T;
 
+/** For the bounds of `int` on durations. */
 export const HOUR_MS = 3_600_000;
 
 export const text: Parser<string> = (value) => value;

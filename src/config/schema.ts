@@ -10,7 +10,7 @@ import { lifecycleRows, type LifecycleConfig } from './lifecycle.js';
 import { limitRows, type LimitConfig } from './limits.js';
 import { replayRows, type ReplayConfig } from './replay.js';
 import { serverRows, type ServerConfig } from './server.js';
-import type { Rows, Setting } from './setting.js';
+import type { Rows } from './setting.js';
 import { streamRows, type StreamConfig } from './streams.js';
 
 export interface Config
@@ -41,5 +41,5 @@ type AnyRow = (typeof SETTINGS_TABLES)[keyof typeof SETTINGS_TABLES][number];
 
 /** Every variable and its default (a dependent default, such as the drain window's, at most this). */
 export const DEFAULTS = Object.freeze(
-  Object.fromEntries(Object.values(SETTINGS_TABLES).flatMap((rows) => rows.map((row: Setting<unknown>) => [row.env, row.default]))),
+  Object.fromEntries(Object.values(SETTINGS_TABLES).flat().map((row) => [row.env, row.default])),
 ) as { readonly [R in AnyRow as R['env']]: R['default'] };

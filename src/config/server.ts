@@ -5,7 +5,7 @@ import { busRows } from './bus.js';
 import { bool, int, oneOf, text, type Parser } from './parsers.js';
 import { readRows, setting, type Env, type ValuesOf } from './setting.js';
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const workerCount: Parser<number> = (value, variable) => {
