@@ -28,7 +28,7 @@ export function presentedToken(req: RequestFields, cookieName: string | undefine
   const header = req.header('authorization');
   if (header !== undefined) {
     const match = BEARER.exec(header);
-    if (!match) return new HubError(ErrorCode.TokenInvalid, 401, 'the Authorization header must be "Bearer <token>"');
+    if (!match) return new HubError(ErrorCode.TokenInvalid, 'the Authorization header must be "Bearer <token>"');
     return match[1];
   }
   const query = req.query('access_token');

@@ -34,7 +34,7 @@ export function createApp(hub: Hub, config: Config, log: Logger, guards: Guards,
   app.get('/metrics', metricsHandler(hub));
   mountBrowserRoutes(app, hub, config, log);
 
-  app.notFound((c) => errorResponse(c, new HubError(ErrorCode.NotFound, 404, `no route for ${c.req.method} ${c.req.path}`), hub.metrics));
+  app.notFound((c) => errorResponse(c, new HubError(ErrorCode.NotFound, `no route for ${c.req.method} ${c.req.path}`), hub.metrics));
   app.onError((err, c) => errorResponse(c, asHubError(err, log), hub.metrics));
   return app;
 }

@@ -39,7 +39,7 @@ function load(path: string, contentType: string, extraHeaders: Record<string, st
 
 function serve(hub: Hub, file: StaticFile | undefined, missing: string) {
   return (c: Context): Response => {
-    if (!file) return errorResponse(c, new HubError(ErrorCode.NotFound, 404, missing), hub.metrics);
+    if (!file) return errorResponse(c, new HubError(ErrorCode.NotFound, missing), hub.metrics);
     if (c.req.header('if-none-match') === file.headers.ETag) return c.body(null, 304, file.headers);
     return c.body(new Uint8Array(file.body), 200, file.headers);
   };

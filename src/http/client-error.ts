@@ -31,10 +31,10 @@ export function clientErrorHandler(metrics: HubMetrics): (err: NodeJS.ErrnoExcep
 function describe(err: NodeJS.ErrnoException): HubError {
   switch (err.code) {
     case 'HPE_HEADER_OVERFLOW':
-      return new HubError(ErrorCode.HeadersTooLarge, 431, 'the request line and headers are larger than the hub accepts');
+      return new HubError(ErrorCode.HeadersTooLarge, 'the request line and headers are larger than the hub accepts');
     case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return new HubError(ErrorCode.RequestTimeout, 408, 'the request was not received in time');
+      return new HubError(ErrorCode.RequestTimeout, 'the request was not received in time');
     default:
-      return new HubError(ErrorCode.BadRequest, 400, `malformed HTTP request (${err.code ?? 'parse error'})`);
+      return new HubError(ErrorCode.BadRequest, `malformed HTTP request (${err.code ?? 'parse error'})`);
   }
 }

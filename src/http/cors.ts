@@ -39,7 +39,7 @@ export function corsPolicy(config: Config): CorsPolicy | undefined {
     const ok = anyOrigin || allowed.has(origin);
     res.setHeader('Vary', 'Origin');
     if (!ok) {
-      return preflight ? new HubError(ErrorCode.CorsOrigin, 403, `origin ${JSON.stringify(origin.slice(0, 200))} is not allowed`) : 'continue';
+      return preflight ? new HubError(ErrorCode.CorsOrigin, `origin ${JSON.stringify(origin.slice(0, 200))} is not allowed`) : 'continue';
     }
     res.setHeader('Access-Control-Allow-Origin', anyOrigin ? '*' : origin);
     if (credentials) res.setHeader('Access-Control-Allow-Credentials', 'true');

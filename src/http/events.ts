@@ -36,9 +36,9 @@ export function eventsHandler(hub: Hub, config: Config, subjects: SubjectSpace, 
   async function open(req: NodeRequestFields, outgoing: ServerResponse): Promise<HubError | undefined> {
     const { incoming } = req;
     const topics = req.queries('topic') ?? [];
-    if (topics.length === 0) return new HubError(ErrorCode.NoTopic, 400, 'at least one topic is required: /events?topic=orders.42');
+    if (topics.length === 0) return new HubError(ErrorCode.NoTopic, 'at least one topic is required: /events?topic=orders.42');
     if (topics.length > config.maxTopics) {
-      return new HubError(ErrorCode.TooManyTopics, 400, `at most ${config.maxTopics} topics per connection, got ${topics.length}`);
+      return new HubError(ErrorCode.TooManyTopics, `at most ${config.maxTopics} topics per connection, got ${topics.length}`);
     }
     for (const topic of topics) {
       const problem = checkTopic(topic, rules);
@@ -47,21 +47,21 @@ export function eventsHandler(hub: Hub, config: Config, subjects: SubjectSpace, 
     const lastEventId = req.header('last-event-id') ?? req.query('lastEventId');
     // The hub's ids are short; a longer one is not ours, and echoing it (log, hub.reset) would cost.
     if (lastEventId !== undefined && lastEventId.length > MAX_ID_LENGTH) {
-      return new HubError(ErrorCode.BadLastEventId, 400, `Last-Event-ID is longer than ${MAX_ID_LENGTH} characters; this hub never sent it`);
+      return new HubError(ErrorCode.BadLastEventId, `Last-Event-ID is longer than ${MAX_ID_LENGTH} characters; this hub never sent it`);
     }
     const unique = [...new Set(topics)];
     const permit = await guards.access.authorize(req, Action.Subscribe, unique);
     if (permit instanceof HubError) return permit;
 
-    if (hub.isClosing) return new HubError(ErrorCode.ShuttingDown, 503, 'this node is shutting down; reconnect');
+    if (hub.isClosing) return new HubError(ErrorCode.ShuttingDown, 'this node is shutting down; reconnect');
     if (hub.connectionCount >= config.maxConnections) {
-      return new HubError(ErrorCode.TooManyConnections, 503, `this node holds its maximum of ${config.maxConnections} streams; retry later`);
+      return new HubError(ErrorCode.TooManyConnections, `this node holds its maximum of ${config.maxConnections} streams; retry later`);
     }
 
     const remote = clientAddress(incoming.socket.remoteAddress, req.header('x-forwarded-for'), config.trustProxyHops);
     const release = guards.addresses.acquire(remote);
     if (!release) {
-      return new HubError(ErrorCode.TooManyConnectionsFromAddress, 429, `at most ${config.maxConnectionsPerAddress} streams per client address`);
+      return new HubError(ErrorCode.TooManyConnectionsFromAddress, `at most ${config.maxConnectionsPerAddress} streams per client address`);
     }
     // The client may have left while its token was checked: its 'close' has fired already.
     if (incoming.socket.destroyed || outgoing.destroyed) {

@@ -23,8 +23,8 @@ export function queryCheck(config: Config): QueryCheck {
     const mark = target.indexOf('?');
     if (mark === -1) return undefined;
     const query = target.slice(mark + 1);
-    if (query.length > limit) return new HubError(ErrorCode.QueryTooLong, 414, `the query string is longer than ${limit} bytes`);
-    if (RAW_UNSAFE.test(query) || !decodes(query)) return new HubError(ErrorCode.BadQuery, 400, 'the query string is not valid percent-encoded UTF-8');
+    if (query.length > limit) return new HubError(ErrorCode.QueryTooLong, `the query string is longer than ${limit} bytes`);
+    if (RAW_UNSAFE.test(query) || !decodes(query)) return new HubError(ErrorCode.BadQuery, 'the query string is not valid percent-encoded UTF-8');
     return undefined;
   };
 }

@@ -35,5 +35,5 @@ export function writeError(res: ServerResponse, err: HubError, metrics: HubMetri
 export function asHubError(err: unknown, log: Logger): HubError {
   if (err instanceof HubError) return err;
   log.error({ err }, 'request failed');
-  return new HubError(ErrorCode.Internal, 500, 'internal error');
+  return new HubError(ErrorCode.Internal, 'internal error');
 }
