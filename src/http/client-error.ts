@@ -3,9 +3,11 @@
  * too slow to send its headers or body) get the same JSON error shape as everything else, then the
  * socket is closed. Without this listener Node answers with a bare status line.
  */
+import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { ErrorCode, HubError } from '../errors.js';
 import type { HubMetrics } from '../metrics.js';
+import { errorAnswer } from './respond.js';
 
 export function clientErrorHandler(metrics: HubMetrics): (err: NodeJS.ErrnoException, socket: Socket) => void {
   return (err, socket) => {
@@ -16,13 +18,9 @@ export function clientErrorHandler(metrics: HubMetrics): (err: NodeJS.ErrnoExcep
       socket.destroy();
       return;
     }
-    const answer = describe(err);
-    metrics.requestsRejected.inc({ code: answer.code });
-    const body = JSON.stringify(answer.toJSON());
-    const reason = answer.status === 431 ? 'Request Header Fields Too Large' : answer.status === 408 ? 'Request Timeout' : 'Bad Request';
-    socket.end(
-      `HTTP/1.1 ${answer.status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
+    const answer = errorAnswer(describe(err), metrics, { Connection: 'close' });
+    const head = Object.entries(answer.headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+    socket.end(`HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}\r\n${head}\r\n${answer.body}`);
     // end() waits for the peer to read; a peer that never does must not keep the socket.
     setTimeout(() => socket.destroy(), 1000).unref();
   };
