@@ -10,10 +10,7 @@
 import { parse as parseCookies } from 'hono/utils/cookie';
 import { ErrorCode, HubError } from '../errors.js';
 
-/**
- * What authorization reads from a request. A Hono request (`c.req`) is one; event streams, served
- * without Hono, pass a view of Node's request (src/http/node-request.ts).
- */
+/** What authorization reads from a request: a Hono request (`c.req`) is one. */
 export interface RequestFields {
   /** The header (lower-case name), repeated ones joined as the Fetch API's Headers.get joins them. */
   header(name: string): string | undefined;

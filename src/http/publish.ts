@@ -4,24 +4,20 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
-import type { HttpBindings } from '@hono/node-server';
-import type { Config } from '../config.js';
 import { ErrorCode, HubError } from '../errors.js';
-import { checkTopic, type SubjectSpace } from '../bus/subject.js';
+import { checkTopic } from '../bus/subject.js';
 import { checkEventType } from '../sse/frame.js';
-import type { Hub } from '../hub/hub.js';
-import type { Logger } from '../log.js';
 import { Action } from '../auth/access.js';
 import { clientAddress } from '../limits/client-address.js';
-import type { Guards } from './guards.js';
+import type { HttpDeps, HttpEnv } from './deps.js';
 import { errorResponse } from './respond.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-export function publishHandler(hub: Hub, config: Config, subjects: SubjectSpace, log: Logger, guards: Guards) {
+export function publishHandler({ hub, config, subjects, log, guards }: HttpDeps) {
   const rules = { maxLength: config.maxTopicLength, allowWildcards: false };
 
-  return async (c: Context<{ Bindings: HttpBindings }>): Promise<Response> => {
+  return async (c: Context<HttpEnv>): Promise<Response> => {
     const refuse = (err: HubError, headers?: Record<string, string>) => errorResponse(c, err, hub.metrics, headers);
     const topics = c.req.queries('topic') ?? [];
     if (topics.length !== 1) return refuse(new HubError(ErrorCode.NoTopic, 'exactly one topic is required: /publish?topic=orders.42'));

@@ -1,9 +1,9 @@
 /**
  * One answer for every error: {"error": "...", "code": "..."} with the error's status, counted in
- * ssehub_requests_rejected_total. `errorAnswer` makes it (body and headers); Hono routes send it
- * as a Response, requests Node's parser rejected get it written on their socket (client-error.ts).
+ * ssehub_requests_rejected_total. `errorAnswer` makes it (body and headers); routes send it as a
+ * Hono response (`errorResponse`), requests Node's parser rejected get it written on their socket
+ * (client-error.ts).
  */
-import type { ServerResponse } from 'node:http';
 import type { Context } from 'hono';
 import { ErrorCode, HubError, type ErrorStatus } from '../errors.js';
 import type { HubMetrics } from '../metrics.js';
@@ -34,13 +34,6 @@ export function errorAnswer(err: HubError, metrics: HubMetrics, headers?: Record
 export function errorResponse(c: Context, err: HubError, metrics: HubMetrics, headers?: Record<string, string>): Response {
   const answer = errorAnswer(err, metrics, headers);
   return c.body(answer.body, answer.status, answer.headers);
-}
-
-/** The same answer as errorResponse, written on Node's response (headers set before, e.g. CORS, stay). */
-export function writeError(res: ServerResponse, err: HubError, metrics: HubMetrics, headers?: Record<string, string>): void {
-  const answer = errorAnswer(err, metrics, headers);
-  res.writeHead(answer.status, answer.headers);
-  res.end(answer.body);
 }
 
 /** What a request that failed answers: its HubError, or (logged) a 500 that says nothing of the cause. */
