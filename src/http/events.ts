@@ -53,8 +53,8 @@ export function eventsHandler({ hub, config, subjects, log, guards }: HttpDeps) 
     if (!release) {
       return refuse(c, new HubError(ErrorCode.TooManyConnectionsFromAddress, `at most ${config.maxConnectionsPerAddress} streams per client address`));
     }
-    // A HEAD gets the head a GET would get and no stream: Node sends a HEAD's head only when the
-    // response ends, and Hono answers every HEAD with a head of its own.
+    // A HEAD gets the head a GET would get and no stream: Node sends a HEAD response's head at
+    // end(), never with a write, and Hono answers every HEAD with a head of its own.
     if (incoming.method === 'HEAD') {
       release();
       return c.body(null, 200, SSE_HEADERS);
