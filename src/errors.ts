@@ -34,16 +34,53 @@ export const ErrorCode = {
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-/** An error a client caused or must be told about; `status` is the HTTP status to answer with. */
+/**
+ * The HTTP status each code answers with, stated once: a call site names the code and says what
+ * happened, never the status (fastify's lib/errors.js binds them the same way).
+ */
+export const ERROR_STATUS = {
+  [ErrorCode.BadTopic]: 400,
+  [ErrorCode.NoTopic]: 400,
+  [ErrorCode.TooManyTopics]: 400,
+  [ErrorCode.WildcardPublish]: 400,
+  [ErrorCode.BadEventType]: 400,
+  [ErrorCode.PayloadTooLarge]: 413,
+  [ErrorCode.BadPayload]: 400,
+  [ErrorCode.BadMsgId]: 400,
+  [ErrorCode.TooManyConnections]: 503,
+  [ErrorCode.TooManyConnectionsFromAddress]: 429,
+  [ErrorCode.RateLimited]: 429,
+  [ErrorCode.Unauthorized]: 401,
+  [ErrorCode.TokenInvalid]: 401,
+  [ErrorCode.TokenExpired]: 401,
+  [ErrorCode.Forbidden]: 403,
+  [ErrorCode.CorsOrigin]: 403,
+  [ErrorCode.BadQuery]: 400,
+  [ErrorCode.QueryTooLong]: 414,
+  [ErrorCode.BadLastEventId]: 400,
+  [ErrorCode.BadRequest]: 400,
+  [ErrorCode.HeadersTooLarge]: 431,
+  [ErrorCode.RequestTimeout]: 408,
+  [ErrorCode.AuthUnavailable]: 503,
+  [ErrorCode.BusUnavailable]: 503,
+  [ErrorCode.ShuttingDown]: 503,
+  [ErrorCode.NotFound]: 404,
+  [ErrorCode.Internal]: 500,
+} as const satisfies Record<ErrorCode, number>;
+export type ErrorStatus = (typeof ERROR_STATUS)[ErrorCode];
+
+/** An error a client caused or must be told about; `status` (from ERROR_STATUS) is the HTTP status to answer with. */
 export class HubError extends Error {
   override readonly name = 'HubError';
+  readonly status: ErrorStatus;
+
   constructor(
     readonly code: ErrorCode,
-    readonly status: 400 | 401 | 403 | 404 | 408 | 413 | 414 | 415 | 429 | 431 | 500 | 503,
     message: string,
     options?: { cause?: unknown },
   ) {
     super(message, options);
+    this.status = ERROR_STATUS[code];
   }
 
   toJSON(): { error: string; code: ErrorCode } {
@@ -63,4 +100,4 @@ export class ConfigError extends Error {
 }
 
 export const badTopic = (topic: string, problem: string): HubError =>
-  new HubError(ErrorCode.BadTopic, 400, `topic ${JSON.stringify(topic)}: ${problem}`);
+  new HubError(ErrorCode.BadTopic, `topic ${JSON.stringify(topic)}: ${problem}`);

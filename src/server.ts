@@ -1,9 +1,11 @@
 /**
- * Builds a running hub from a Config: bus, hub, HTTP server. main.ts uses it for the process;
- * tests use it to start hubs on port 0.
+ * The composition root: builds a running hub from a Config, each part once (bus, hub, the HTTP
+ * dependencies, the Hono app, its Node listener, the HTTP server). main.ts uses it for the
+ * process; tests use it to start hubs on port 0.
  */
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import type { Bus } from './bus/bus.js';
@@ -11,7 +13,8 @@ import { MemoryBus } from './bus/memory.js';
 import { NatsBus } from './bus/nats.js';
 import { JetStreamBus } from './bus/jetstream.js';
 import { Hub } from './hub/hub.js';
-import { createRequestListener } from './http/edge.js';
+import { createHttpDeps } from './http/deps.js';
+import { createApp } from './http/app.js';
 import { clientErrorHandler } from './http/client-error.js';
 
 export interface RunningHub {
@@ -43,12 +46,13 @@ export function createBus(config: Config, log: Logger): Bus {
 export async function startHub(config: Config, log: Logger): Promise<RunningHub> {
   const bus = createBus(config, log);
   const hub = new Hub(config, bus, log);
+  const app = createApp(createHttpDeps(hub, config, log));
   const headersTimeout = Math.min(config.headersTimeoutMs, config.requestTimeoutMs);
   // Node checks those timeouts on a sweep (30 s by default), which would let a slow client live up
   // to 30 s past its deadline; sweep often enough that the deadlines mean what they say.
   const connectionsCheckingInterval = Math.max(50, Math.min(1000, Math.floor(headersTimeout / 4)));
   const serverOptions = { maxHeaderSize: config.maxHeaderBytes, connectionsCheckingInterval };
-  const server = createServer(serverOptions, createRequestListener(hub, config, log));
+  const server = createServer(serverOptions, getRequestListener(app.fetch));
   // requestTimeout bounds receiving a request (headers and body), not the response: an event stream
   // (a GET, complete once its headers are in) is not cut by it. Both stop slowloris-style clients.
   server.requestTimeout = config.requestTimeoutMs;

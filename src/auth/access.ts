@@ -55,14 +55,14 @@ export class Access {
     if (token === undefined) {
       const closed = topics.find((topic) => !anyCovers(anonymous, topic));
       if (closed === undefined) return OPEN;
-      return new HubError(ErrorCode.Unauthorized, 401, `a token is required to ${action} to topic ${JSON.stringify(closed)}`);
+      return new HubError(ErrorCode.Unauthorized, `a token is required to ${action} to topic ${JSON.stringify(closed)}`);
     }
     const verified = await this.verifier.verify(token);
     if (verified instanceof HubError) return verified;
     const granted = verified.grants[action];
     const denied = topics.find((topic) => !anyCovers(granted, topic) && !anyCovers(anonymous, topic));
     if (denied !== undefined) {
-      return new HubError(ErrorCode.Forbidden, 403, `the token does not allow ${action} to topic ${JSON.stringify(denied)}`);
+      return new HubError(ErrorCode.Forbidden, `the token does not allow ${action} to topic ${JSON.stringify(denied)}`);
     }
     return { expiresAt: verified.expiresAt, principal: verified.principal };
   }

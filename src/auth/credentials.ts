@@ -10,10 +10,7 @@
 import { parse as parseCookies } from 'hono/utils/cookie';
 import { ErrorCode, HubError } from '../errors.js';
 
-/**
- * What authorization reads from a request. A Hono request (`c.req`) is one; event streams, served
- * without Hono, pass a view of Node's request (src/http/node-request.ts).
- */
+/** What authorization reads from a request: a Hono request (`c.req`) is one. */
 export interface RequestFields {
   /** The header (lower-case name), repeated ones joined as the Fetch API's Headers.get joins them. */
   header(name: string): string | undefined;
@@ -28,7 +25,7 @@ export function presentedToken(req: RequestFields, cookieName: string | undefine
   const header = req.header('authorization');
   if (header !== undefined) {
     const match = BEARER.exec(header);
-    if (!match) return new HubError(ErrorCode.TokenInvalid, 401, 'the Authorization header must be "Bearer <token>"');
+    if (!match) return new HubError(ErrorCode.TokenInvalid, 'the Authorization header must be "Bearer <token>"');
     return match[1];
   }
   const query = req.query('access_token');

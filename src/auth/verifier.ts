@@ -64,7 +64,7 @@ export class TokenVerifier {
       return rejection(err);
     }
     const grants = readGrants(payload, this.maxTopicLength);
-    if (typeof grants === 'string') return new HubError(ErrorCode.TokenInvalid, 401, `token rejected: ${grants}`);
+    if (typeof grants === 'string') return new HubError(ErrorCode.TokenInvalid, `token rejected: ${grants}`);
     return {
       grants,
       expiresAt: payload.exp! * 1000 + this.config.clockToleranceSec * 1000,
@@ -74,11 +74,11 @@ export class TokenVerifier {
 }
 
 function rejection(err: unknown): HubError {
-  if (err instanceof errors.JWTExpired) return new HubError(ErrorCode.TokenExpired, 401, 'token rejected: it has expired', { cause: err });
+  if (err instanceof errors.JWTExpired) return new HubError(ErrorCode.TokenExpired, 'token rejected: it has expired', { cause: err });
   if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid || !(err instanceof errors.JOSEError)) {
-    return new HubError(ErrorCode.AuthUnavailable, 503, 'the signing keys could not be fetched; retry later', { cause: err });
+    return new HubError(ErrorCode.AuthUnavailable, 'the signing keys could not be fetched; retry later', { cause: err });
   }
   // jose's messages name the failed check ("signature verification failed", "unexpected "aud" claim
   // value") and never echo key material.
-  return new HubError(ErrorCode.TokenInvalid, 401, `token rejected: ${err.message}`, { cause: err });
+  return new HubError(ErrorCode.TokenInvalid, `token rejected: ${err.message}`, { cause: err });
 }

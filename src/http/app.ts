@@ -1,40 +1,53 @@
-/** The Hono app: every route but the event streams' usual path (src/http/edge.ts). Each route's logic lives in its own file. */
-import { Hono } from 'hono';
-import type { HttpBindings } from '@hono/node-server';
-import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
-import type { Config } from '../config.js';
+/**
+ * The Hono app: the middleware every request runs, then the route table. Each route's logic lives
+ * in its own file; every handler is built once, at start, from the same HttpDeps.
+ */
+import { Hono, type Handler } from 'hono';
 import { ErrorCode, HubError } from '../errors.js';
-import type { SubjectSpace } from '../bus/subject.js';
-import type { Hub } from '../hub/hub.js';
-import type { Logger } from '../log.js';
-import type { StreamListener } from './events.js';
+import { eventsHandler } from './events.js';
 import { publishHandler } from './publish.js';
 import { healthHandler, metricsHandler, readyHandler } from './health.js';
-import { mountBrowserRoutes } from './browser.js';
+import { clientScript, clientTypes, demoPage, demoScript, demoStats, demoStyles } from './browser.js';
 import { asHubError, errorResponse } from './respond.js';
 import { corsMiddleware } from './cors.js';
 import { requestGuard } from './request-guard.js';
-import type { Guards } from './guards.js';
-import { NodeRequestFields } from './node-request.js';
+import type { HttpDeps, HttpEnv } from './deps.js';
 
-export function createApp(hub: Hub, config: Config, log: Logger, guards: Guards, subjects: SubjectSpace, events: StreamListener): Hono<{ Bindings: HttpBindings }> {
-  const app = new Hono<{ Bindings: HttpBindings }>();
+interface Route {
+  /** A GET route answers HEAD too (Hono runs it and drops the body). */
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly handler: (deps: HttpDeps) => Handler<HttpEnv>;
+  /** Served only while HUB_DEMO is on (the default). */
+  readonly demo?: true;
+}
 
-  if (guards.cors) app.use(corsMiddleware(guards.cors, hub.metrics));
-  app.use(requestGuard(guards.query, hub.metrics));
-  // Streams arrive here only when their path is spelled in a way Hono normalizes (`/%65vents`,
-  // `/x/../events`): the same handler then answers, after the same middleware.
-  app.get('/events', async (c) => {
-    await events(new NodeRequestFields(c.env.incoming), c.env.outgoing);
-    return RESPONSE_ALREADY_SENT;
-  });
-  app.post('/publish', publishHandler(hub, config, subjects, log, guards));
-  app.get('/healthz', healthHandler());
-  app.get('/readyz', readyHandler(hub));
-  app.get('/metrics', metricsHandler(hub));
-  mountBrowserRoutes(app, hub, config, log);
+const ROUTES: readonly Route[] = [
+  { method: 'GET', path: '/events', handler: eventsHandler },
+  { method: 'POST', path: '/publish', handler: publishHandler },
+  { method: 'GET', path: '/healthz', handler: healthHandler },
+  { method: 'GET', path: '/readyz', handler: readyHandler },
+  { method: 'GET', path: '/metrics', handler: metricsHandler },
+  { method: 'GET', path: '/client/ssehub.js', handler: clientScript },
+  { method: 'GET', path: '/client/ssehub.d.ts', handler: clientTypes },
+  { method: 'GET', path: '/', handler: demoPage, demo: true },
+  { method: 'GET', path: '/demo/demo.js', handler: demoScript, demo: true },
+  { method: 'GET', path: '/demo/demo.css', handler: demoStyles, demo: true },
+  { method: 'GET', path: '/demo/stats', handler: demoStats, demo: true },
+];
 
-  app.notFound((c) => errorResponse(c, new HubError(ErrorCode.NotFound, 404, `no route for ${c.req.method} ${c.req.path}`), hub.metrics));
+export function createApp(deps: HttpDeps): Hono<HttpEnv> {
+  const { hub, config, log } = deps;
+  const app = new Hono<HttpEnv>();
+
+  const cors = corsMiddleware(deps);
+  if (cors) app.use(cors);
+  app.use(requestGuard(deps));
+  for (const route of ROUTES) {
+    if (!route.demo || config.demo) app.on(route.method, route.path, route.handler(deps));
+  }
+
+  app.notFound((c) => errorResponse(c, new HubError(ErrorCode.NotFound, `no route for ${c.req.method} ${c.req.path}`), hub.metrics));
   app.onError((err, c) => errorResponse(c, asHubError(err, log), hub.metrics));
   return app;
 }

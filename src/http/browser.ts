@@ -7,13 +7,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import type { Context, Hono } from 'hono';
-import type { HttpBindings } from '@hono/node-server';
+import type { Context } from 'hono';
 import type { Counter } from 'prom-client';
-import type { Config } from '../config.js';
 import { ErrorCode, HubError } from '../errors.js';
 import type { Hub } from '../hub/hub.js';
-import type { Logger } from '../log.js';
+import type { HttpDeps } from './deps.js';
 import { errorResponse } from './respond.js';
 
 // Same relative path from src/http/ (tsx, tests) and from dist/http/ (npm start).
@@ -39,7 +37,7 @@ function load(path: string, contentType: string, extraHeaders: Record<string, st
 
 function serve(hub: Hub, file: StaticFile | undefined, missing: string) {
   return (c: Context): Response => {
-    if (!file) return errorResponse(c, new HubError(ErrorCode.NotFound, 404, missing), hub.metrics);
+    if (!file) return errorResponse(c, new HubError(ErrorCode.NotFound, missing), hub.metrics);
     if (c.req.header('if-none-match') === file.headers.ETag) return c.body(null, 304, file.headers);
     return c.body(new Uint8Array(file.body), 200, file.headers);
   };
@@ -49,24 +47,36 @@ async function total(counter: Counter<string>): Promise<number> {
   return (await counter.get()).values.reduce((sum, v) => sum + v.value, 0);
 }
 
-/** Registers the client library and (when enabled) the demo routes. */
-export function mountBrowserRoutes(app: Hono<{ Bindings: HttpBindings }>, hub: Hub, config: Config, log: Logger): void {
-  const notBuilt = 'the client library is not built on this hub: run "npm run build"';
-  // A module script from another origin is fetched with CORS: pages anywhere may import the library.
-  const script = load('dist/ssehub.js', 'text/javascript; charset=utf-8', { 'Access-Control-Allow-Origin': '*' });
-  const types = load('dist/ssehub.d.ts', 'application/typescript; charset=utf-8', { 'Access-Control-Allow-Origin': '*' });
-  if (!script) log.warn({ dir: CLIENT_DIR.pathname }, 'client library not built (npm run build): /client/ssehub.js and the demo page will not work');
-  app.get('/client/ssehub.js', serve(hub, script, notBuilt));
-  app.get('/client/ssehub.d.ts', serve(hub, types, notBuilt));
+const NOT_BUILT = 'the client library is not built on this hub: run "npm run build"';
+const DEMO_MISSING = 'the demo files are missing from client/demo/';
+// A module script from another origin is fetched with CORS: pages anywhere may import the library.
+const ANY_ORIGIN = { 'Access-Control-Allow-Origin': '*' };
 
-  if (!config.demo) return;
-  // The demo loads only its own files and talks only to this hub.
-  const page = load('demo/index.html', 'text/html; charset=utf-8', { 'Content-Security-Policy': "default-src 'self'; frame-ancestors 'none'" });
-  const missing = 'the demo files are missing from client/demo/';
-  app.get('/', serve(hub, page, missing));
-  app.get('/demo/demo.js', serve(hub, load('demo/demo.js', 'text/javascript; charset=utf-8'), missing));
-  app.get('/demo/demo.css', serve(hub, load('demo/demo.css', 'text/css; charset=utf-8'), missing));
-  app.get('/demo/stats', async (c) => {
+export function clientScript({ hub, log }: HttpDeps) {
+  const script = load('dist/ssehub.js', 'text/javascript; charset=utf-8', ANY_ORIGIN);
+  if (!script) log.warn({ dir: CLIENT_DIR.pathname }, 'client library not built (npm run build): /client/ssehub.js and the demo page will not work');
+  return serve(hub, script, NOT_BUILT);
+}
+
+export function clientTypes({ hub }: HttpDeps) {
+  return serve(hub, load('dist/ssehub.d.ts', 'application/typescript; charset=utf-8', ANY_ORIGIN), NOT_BUILT);
+}
+
+// The demo loads only its own files and talks only to this hub.
+export function demoPage({ hub }: HttpDeps) {
+  return serve(hub, load('demo/index.html', 'text/html; charset=utf-8', { 'Content-Security-Policy': "default-src 'self'; frame-ancestors 'none'" }), DEMO_MISSING);
+}
+
+export function demoScript({ hub }: HttpDeps) {
+  return serve(hub, load('demo/demo.js', 'text/javascript; charset=utf-8'), DEMO_MISSING);
+}
+
+export function demoStyles({ hub }: HttpDeps) {
+  return serve(hub, load('demo/demo.css', 'text/css; charset=utf-8'), DEMO_MISSING);
+}
+
+export function demoStats({ hub }: HttpDeps) {
+  return async (c: Context): Promise<Response> => {
     const { metrics } = hub;
     const [published, received, delivered, bytes] = await Promise.all([
       total(metrics.eventsPublished),
@@ -85,5 +95,5 @@ export function mountBrowserRoutes(app: Hono<{ Bindings: HttpBindings }>, hub: H
       bytesWritten: bytes,
     };
     return c.json(stats, 200, { 'Cache-Control': 'no-store' });
-  });
+  };
 }

@@ -3,9 +3,11 @@
  * too slow to send its headers or body) get the same JSON error shape as everything else, then the
  * socket is closed. Without this listener Node answers with a bare status line.
  */
+import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { ErrorCode, HubError } from '../errors.js';
 import type { HubMetrics } from '../metrics.js';
+import { errorAnswer } from './respond.js';
 
 export function clientErrorHandler(metrics: HubMetrics): (err: NodeJS.ErrnoException, socket: Socket) => void {
   return (err, socket) => {
@@ -16,13 +18,9 @@ export function clientErrorHandler(metrics: HubMetrics): (err: NodeJS.ErrnoExcep
       socket.destroy();
       return;
     }
-    const answer = describe(err);
-    metrics.requestsRejected.inc({ code: answer.code });
-    const body = JSON.stringify(answer.toJSON());
-    const reason = answer.status === 431 ? 'Request Header Fields Too Large' : answer.status === 408 ? 'Request Timeout' : 'Bad Request';
-    socket.end(
-      `HTTP/1.1 ${answer.status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
+    const answer = errorAnswer(describe(err), metrics, { Connection: 'close' });
+    const head = Object.entries(answer.headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+    socket.end(`HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}\r\n${head}\r\n${answer.body}`);
     // end() waits for the peer to read; a peer that never does must not keep the socket.
     setTimeout(() => socket.destroy(), 1000).unref();
   };
@@ -31,10 +29,10 @@ export function clientErrorHandler(metrics: HubMetrics): (err: NodeJS.ErrnoExcep
 function describe(err: NodeJS.ErrnoException): HubError {
   switch (err.code) {
     case 'HPE_HEADER_OVERFLOW':
-      return new HubError(ErrorCode.HeadersTooLarge, 431, 'the request line and headers are larger than the hub accepts');
+      return new HubError(ErrorCode.HeadersTooLarge, 'the request line and headers are larger than the hub accepts');
     case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return new HubError(ErrorCode.RequestTimeout, 408, 'the request was not received in time');
+      return new HubError(ErrorCode.RequestTimeout, 'the request was not received in time');
     default:
-      return new HubError(ErrorCode.BadRequest, 400, `malformed HTTP request (${err.code ?? 'parse error'})`);
+      return new HubError(ErrorCode.BadRequest, `malformed HTTP request (${err.code ?? 'parse error'})`);
   }
 }

@@ -1,72 +1,68 @@
 /**
  * GET /events?topic=T[&topic=T2...]: open an event stream, resuming after Last-Event-ID if sent.
  *
- * Served on Node's request and response, without Hono: a stream needs neither a web Request nor a
- * Response, and building them (with a context and its handlers) was most of the CPU of the request
- * path per (re)connect (docs/performance.md). src/http/edge.ts sends /events here before Hono sees
- * it; the checks every route shares (CORS, the query guard, authorization, error answers) are the
- * same functions the Hono routes use.
+ * The stream is written on Node's response (`c.env.outgoing`), handed over by Hono: the handler
+ * returns RESPONSE_ALREADY_SENT once the hub owns it. Refusals are ordinary Hono responses.
  */
-import type { ServerResponse } from 'node:http';
-import type { Config } from '../config.js';
+import type { Context } from 'hono';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { ErrorCode, HubError } from '../errors.js';
-import { checkTopic, type SubjectSpace } from '../bus/subject.js';
-import type { Hub } from '../hub/hub.js';
-import type { Logger } from '../log.js';
+import { checkTopic } from '../bus/subject.js';
 import { Action } from '../auth/access.js';
 import { clientAddress } from '../limits/client-address.js';
 import { MAX_ID_LENGTH } from '../replay/event-id.js';
-import type { Guards } from './guards.js';
-import type { NodeRequestFields } from './node-request.js';
-import { asHubError, writeError } from './respond.js';
+import { SSE_HEADERS } from '../sse/connection.js';
+import type { HttpDeps, HttpEnv } from './deps.js';
+import { errorResponse } from './respond.js';
 
 // Refusals that pass with time: the answer says when to retry (the client's reconnect interval).
 const RETRY_LATER: ReadonlySet<ErrorCode> = new Set([ErrorCode.ShuttingDown, ErrorCode.TooManyConnections, ErrorCode.TooManyConnectionsFromAddress]);
 
-export type StreamListener = (req: NodeRequestFields, outgoing: ServerResponse) => Promise<void>;
-
-/**
- * The /events handler. It answers on `outgoing` itself (a stream, or a JSON error) and never
- * rejects. CORS and the query guard must have run before it (src/http/edge.ts, or Hono's middleware).
- */
-export function eventsHandler(hub: Hub, config: Config, subjects: SubjectSpace, log: Logger, guards: Guards): StreamListener {
+export function eventsHandler({ hub, config, subjects, log, guards }: HttpDeps) {
   const rules = { maxLength: config.maxTopicLength, allowWildcards: true };
   const retryAfter = { 'Retry-After': String(Math.ceil(config.retryMs / 1000) || 1) };
+  const refuse = (c: Context, err: HubError) => errorResponse(c, err, hub.metrics, RETRY_LATER.has(err.code) ? retryAfter : undefined);
 
-  async function open(req: NodeRequestFields, outgoing: ServerResponse): Promise<HubError | undefined> {
-    const { incoming } = req;
-    const topics = req.queries('topic') ?? [];
-    if (topics.length === 0) return new HubError(ErrorCode.NoTopic, 400, 'at least one topic is required: /events?topic=orders.42');
+  return async (c: Context<HttpEnv>): Promise<Response> => {
+    const topics = c.req.queries('topic') ?? [];
+    if (topics.length === 0) return refuse(c, new HubError(ErrorCode.NoTopic, 'at least one topic is required: /events?topic=orders.42'));
     if (topics.length > config.maxTopics) {
-      return new HubError(ErrorCode.TooManyTopics, 400, `at most ${config.maxTopics} topics per connection, got ${topics.length}`);
+      return refuse(c, new HubError(ErrorCode.TooManyTopics, `at most ${config.maxTopics} topics per connection, got ${topics.length}`));
     }
     for (const topic of topics) {
       const problem = checkTopic(topic, rules);
-      if (problem) return problem;
+      if (problem) return refuse(c, problem);
     }
-    const lastEventId = req.header('last-event-id') ?? req.query('lastEventId');
+    const lastEventId = c.req.header('last-event-id') ?? c.req.query('lastEventId');
     // The hub's ids are short; a longer one is not ours, and echoing it (log, hub.reset) would cost.
     if (lastEventId !== undefined && lastEventId.length > MAX_ID_LENGTH) {
-      return new HubError(ErrorCode.BadLastEventId, 400, `Last-Event-ID is longer than ${MAX_ID_LENGTH} characters; this hub never sent it`);
+      return refuse(c, new HubError(ErrorCode.BadLastEventId, `Last-Event-ID is longer than ${MAX_ID_LENGTH} characters; this hub never sent it`));
     }
     const unique = [...new Set(topics)];
-    const permit = await guards.access.authorize(req, Action.Subscribe, unique);
-    if (permit instanceof HubError) return permit;
+    const permit = await guards.access.authorize(c.req, Action.Subscribe, unique);
+    if (permit instanceof HubError) return refuse(c, permit);
 
-    if (hub.isClosing) return new HubError(ErrorCode.ShuttingDown, 503, 'this node is shutting down; reconnect');
+    if (hub.isClosing) return refuse(c, new HubError(ErrorCode.ShuttingDown, 'this node is shutting down; reconnect'));
     if (hub.connectionCount >= config.maxConnections) {
-      return new HubError(ErrorCode.TooManyConnections, 503, `this node holds its maximum of ${config.maxConnections} streams; retry later`);
+      return refuse(c, new HubError(ErrorCode.TooManyConnections, `this node holds its maximum of ${config.maxConnections} streams; retry later`));
     }
 
-    const remote = clientAddress(incoming.socket.remoteAddress, req.header('x-forwarded-for'), config.trustProxyHops);
+    const { incoming, outgoing } = c.env;
+    const remote = clientAddress(incoming.socket.remoteAddress, c.req.header('x-forwarded-for'), config.trustProxyHops);
     const release = guards.addresses.acquire(remote);
     if (!release) {
-      return new HubError(ErrorCode.TooManyConnectionsFromAddress, 429, `at most ${config.maxConnectionsPerAddress} streams per client address`);
+      return refuse(c, new HubError(ErrorCode.TooManyConnectionsFromAddress, `at most ${config.maxConnectionsPerAddress} streams per client address`));
+    }
+    // A HEAD gets the head a GET would get and no stream: Node sends a HEAD response's head at
+    // end(), never with a write, and Hono answers every HEAD with a head of its own.
+    if (incoming.method === 'HEAD') {
+      release();
+      return c.body(null, 200, SSE_HEADERS);
     }
     // The client may have left while its token was checked: its 'close' has fired already.
     if (incoming.socket.destroyed || outgoing.destroyed) {
       release();
-      return undefined;
+      return RESPONSE_ALREADY_SENT;
     }
     outgoing.once('close', release);
     const patterns = unique.map((topic) => subjects.toSubject(topic));
@@ -74,17 +70,6 @@ export function eventsHandler(hub: Hub, config: Config, subjects: SubjectSpace, 
       log.error({ err }, 'event stream failed');
       outgoing.destroy();
     });
-    return undefined;
-  }
-
-  return async (req, outgoing) => {
-    let refusal: HubError | undefined;
-    try {
-      refusal = await open(req, outgoing);
-    } catch (err) {
-      refusal = asHubError(err, log);
-    }
-    if (!refusal) return;
-    writeError(outgoing, refusal, hub.metrics, RETRY_LATER.has(refusal.code) ? retryAfter : undefined);
+    return RESPONSE_ALREADY_SENT;
   };
 }

@@ -4,41 +4,37 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
-import type { HttpBindings } from '@hono/node-server';
-import type { Config } from '../config.js';
 import { ErrorCode, HubError } from '../errors.js';
-import { checkTopic, type SubjectSpace } from '../bus/subject.js';
+import { checkTopic } from '../bus/subject.js';
 import { checkEventType } from '../sse/frame.js';
-import type { Hub } from '../hub/hub.js';
-import type { Logger } from '../log.js';
 import { Action } from '../auth/access.js';
 import { clientAddress } from '../limits/client-address.js';
-import type { Guards } from './guards.js';
+import type { HttpDeps, HttpEnv } from './deps.js';
 import { errorResponse } from './respond.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-export function publishHandler(hub: Hub, config: Config, subjects: SubjectSpace, log: Logger, guards: Guards) {
+export function publishHandler({ hub, config, subjects, log, guards }: HttpDeps) {
   const rules = { maxLength: config.maxTopicLength, allowWildcards: false };
 
-  return async (c: Context<{ Bindings: HttpBindings }>): Promise<Response> => {
+  return async (c: Context<HttpEnv>): Promise<Response> => {
     const refuse = (err: HubError, headers?: Record<string, string>) => errorResponse(c, err, hub.metrics, headers);
     const topics = c.req.queries('topic') ?? [];
-    if (topics.length !== 1) return refuse(new HubError(ErrorCode.NoTopic, 400, 'exactly one topic is required: /publish?topic=orders.42'));
+    if (topics.length !== 1) return refuse(new HubError(ErrorCode.NoTopic, 'exactly one topic is required: /publish?topic=orders.42'));
     const topic = topics[0]!;
     const topicProblem = checkTopic(topic, rules);
     if (topicProblem) {
-      return refuse(topicProblem.message.includes('wildcards') ? new HubError(ErrorCode.WildcardPublish, 400, topicProblem.message) : topicProblem);
+      return refuse(topicProblem.message.includes('wildcards') ? new HubError(ErrorCode.WildcardPublish, topicProblem.message) : topicProblem);
     }
     const eventType = c.req.query('event');
     if (eventType !== undefined) {
       const problem = checkEventType(eventType, config.maxEventTypeLength);
-      if (problem) return refuse(new HubError(ErrorCode.BadEventType, 400, `event type ${JSON.stringify(eventType.slice(0, 64))}: ${problem}`));
+      if (problem) return refuse(new HubError(ErrorCode.BadEventType, `event type ${JSON.stringify(eventType.slice(0, 64))}: ${problem}`));
     }
 
     const msgId = c.req.header('nats-msg-id') ?? c.req.header('idempotency-key');
     if (msgId !== undefined && !/^[\x21-\x7e]{1,128}$/.test(msgId)) {
-      return refuse(new HubError(ErrorCode.BadMsgId, 400, 'Nats-Msg-Id / Idempotency-Key must be 1-128 visible ASCII characters'));
+      return refuse(new HubError(ErrorCode.BadMsgId, 'Nats-Msg-Id / Idempotency-Key must be 1-128 visible ASCII characters'));
     }
 
     const permit = await guards.access.authorize(c.req, Action.Publish, [topic]);
@@ -47,7 +43,7 @@ export function publishHandler(hub: Hub, config: Config, subjects: SubjectSpace,
     const rateKey = permit.principal ?? `address:${clientAddress(c.env.incoming.socket.remoteAddress, c.req.header('x-forwarded-for'), config.trustProxyHops)}`;
     const waitSec = guards.publishRate.take(rateKey);
     if (waitSec > 0) {
-      return refuse(new HubError(ErrorCode.RateLimited, 429, `publish rate above ${config.publishRate}/s (burst ${config.publishBurst}); retry in ${waitSec} s`), {
+      return refuse(new HubError(ErrorCode.RateLimited, `publish rate above ${config.publishRate}/s (burst ${config.publishBurst}); retry in ${waitSec} s`), {
         'Retry-After': String(waitSec),
       });
     }
@@ -57,16 +53,16 @@ export function publishHandler(hub: Hub, config: Config, subjects: SubjectSpace,
     try {
       utf8.decode(body);
     } catch {
-      return refuse(new HubError(ErrorCode.BadPayload, 400, 'the body is not valid UTF-8 text'));
+      return refuse(new HubError(ErrorCode.BadPayload, 'the body is not valid UTF-8 text'));
     }
 
-    if (!hub.bus.isConnected()) return refuse(new HubError(ErrorCode.BusUnavailable, 503, 'the bus is not connected; nothing was published'));
+    if (!hub.bus.isConnected()) return refuse(new HubError(ErrorCode.BusUnavailable, 'the bus is not connected; nothing was published'));
     let id: string | undefined;
     try {
       ({ id } = await hub.publish(subjects.toSubject(topic), body, { eventType: eventType === 'message' ? undefined : eventType, msgId }));
     } catch (err) {
       log.warn({ err }, 'publish failed');
-      return refuse(new HubError(ErrorCode.BusUnavailable, 503, 'the bus did not take the event; nothing was published', { cause: err }));
+      return refuse(new HubError(ErrorCode.BusUnavailable, 'the bus did not take the event; nothing was published', { cause: err }));
     }
     return id === undefined ? c.json({ accepted: true }, 202) : c.json({ id }, 200);
   };
@@ -78,7 +74,7 @@ export function publishHandler(hub: Hub, config: Config, subjects: SubjectSpace,
  * Request object for every publish, which costs more than the rest of the publish together.
  */
 function readBody(incoming: IncomingMessage, limit: number): Promise<Uint8Array | HubError> {
-  const tooLarge = () => new HubError(ErrorCode.PayloadTooLarge, 413, `the payload is larger than ${limit} bytes`);
+  const tooLarge = () => new HubError(ErrorCode.PayloadTooLarge, `the payload is larger than ${limit} bytes`);
   const declared = incoming.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) return Promise.resolve(tooLarge());
   if (incoming.readableEnded) return Promise.resolve(new Uint8Array(0));

@@ -1,7 +1,7 @@
 /**
- * GET /events is served before Hono (src/http/edge.ts); a path spelled in a way Hono normalizes
- * (`/%65vents`) or a HEAD still reaches the handler through Hono's router and middleware. Both ways
- * must answer every request alike: the checks are shared, not copied, and this proves it on a real hub.
+ * GET /events goes through Hono's router and middleware like every route, however its path is
+ * spelled (`/events`, or `/%65vents`, which only the router resolves): both spellings must answer
+ * every request alike, refusals, CORS and metrics included. Checked on a real hub.
  */
 import { describe, expect, it } from 'vitest';
 import { startTestHub } from '../helpers/hub.js';
@@ -15,8 +15,8 @@ function essentials(answer: RawAnswer): Record<string, unknown> {
   return { status: answer.status, body: answer.body, stream: answer.stream, headers: Object.fromEntries(COMPARED_HEADERS.map((name) => [name, answer.headers[name]])) };
 }
 
-describe('event streams served before Hono [edge]', () => {
-  it('answer every request as the Hono route does, refusals, CORS and metrics included', async () => {
+describe('event streams through Hono [edge]', () => {
+  it('answer every request alike on both spellings, refusals, CORS and metrics included', async () => {
     await using hub = await startTestHub({
       HUB_AUTH_HS256_SECRET: HS256_SECRET,
       HUB_AUTH_COOKIE: 'hub_token',
@@ -66,5 +66,16 @@ describe('event streams served before Hono [edge]', () => {
     expect(nested.status).toBe(404);
     const head = await rawRequest(hub.port, 'HEAD /events HTTP/1.1\r\nHost: hub\r\nConnection: close\r\n\r\n');
     expect(head.status).toBe(400);
+  });
+
+  it('answers a HEAD with the head a GET gets, and opens no stream', async () => {
+    await using hub = await startTestHub();
+    for (const path of ['/events', '/%65vents']) {
+      const head = await rawRequest(hub.port, `HEAD ${path}?topic=a HTTP/1.1\r\nHost: hub\r\nConnection: close\r\n\r\n`);
+      expect({ status: head.status, type: head.headers['content-type'], body: head.body }, path).toEqual({ status: 200, type: 'text/event-stream; charset=utf-8', body: '' });
+      const refused = await rawRequest(hub.port, `HEAD ${path}?topic=a..b HTTP/1.1\r\nHost: hub\r\nConnection: close\r\n\r\n`);
+      expect({ status: refused.status, length: refused.headers['content-length'], body: refused.body }, path).toEqual({ status: 400, length: expect.any(String), body: '' });
+    }
+    expect(hub.hub.connectionCount).toBe(0);
   });
 });
