@@ -5,6 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { busKinds } from '../helpers/bus-kinds.js';
 import { publish, startTestHub } from '../helpers/hub.js';
+import { metricValue, scrapeMetrics } from '../helpers/metrics.js';
 import { Subscriber } from '../helpers/sse-client.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { sleep, waitFor } from '../helpers/wait.js';
@@ -193,6 +194,5 @@ for (const kind of busKinds()) {
 }
 
 async function slowCloses(hubUrl: string): Promise<number> {
-  const text = await (await fetch(`${hubUrl}/metrics`)).text();
-  return Number(/^ssehub_slow_consumer_closes_total (\d+)/m.exec(text)?.[1] ?? 0);
+  return metricValue(await scrapeMetrics(hubUrl), 'ssehub_slow_consumer_closes_total') ?? 0;
 }
