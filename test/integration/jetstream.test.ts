@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from 'nats';
+import { NO_DELIVERY_FAULTS, deliveryFaults } from '../helpers/delivery.js';
 import { startHubProcess, type HubProcess } from '../helpers/hub-process.js';
 import { publish, startTestHub } from '../helpers/hub.js';
 import { jetstreamEnv } from '../helpers/jetstream-env.js';
@@ -18,15 +19,8 @@ const QUICK_RETRY = { HUB_RETRY_MS: '50' };
 
 /** Expect exactly these payloads, in this order: nothing lost, nothing repeated, no reset. */
 function expectExactly(sub: Subscriber, expected: readonly string[]): void {
-  const got = sub.messages.map((e) => e.data);
-  const missing = expected.filter((e) => !got.includes(e));
-  const repeated = got.filter((e, i) => got.indexOf(e) !== i);
-  expect({ missing, repeated, resets: sub.resets.map((e) => e.data), inOrder: got.join() === expected.join() }).toEqual({
-    missing: [],
-    repeated: [],
-    resets: [],
-    inOrder: true,
-  });
+  const faults = deliveryFaults(sub.messages.map((e) => e.data), expected);
+  expect({ ...faults, resets: sub.resets.map((e) => e.data) }).toEqual({ ...NO_DELIVERY_FAULTS, resets: [] });
 }
 
 describe('JetStream replicas [jetstream]', () => {
