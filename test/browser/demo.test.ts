@@ -9,7 +9,8 @@ import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { launchBrowser, type Browser } from '../helpers/browser.js';
-import { publish, startTestHub, type TestHub } from '../helpers/hub.js';
+import { publish, startTestHub } from '../helpers/hub.js';
+import { recordRequests } from '../helpers/request-log.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { sleep, withTimeout } from '../helpers/wait.js';
 
@@ -49,13 +50,6 @@ async function waitForRows(page: Page, count: number): Promise<Row[]> {
 
 async function waitForState(page: Page, state: string): Promise<void> {
   await page.waitForSelector(`#state[data-state="${state}"]`);
-}
-
-/** Every request URL the hub sees, for checking what the client sent. */
-function recordRequests(hub: TestHub): string[] {
-  const urls: string[] = [];
-  hub.server.on('request', (req) => urls.push(req.url ?? ''));
-  return urls;
 }
 
 describe('demo page and client in chromium', () => {

@@ -3,6 +3,7 @@
  * against a real nats-server started for the suite. Test names carry the bus tag ("[memory]",
  * "[nats]", "[jetstream]") so CI can check that the NATS runs happened.
  */
+import { jetstreamEnv } from './jetstream-env.js';
 import { startNatsServer, type NatsServer } from './nats-server.js';
 
 export interface BusKind {
@@ -13,8 +14,6 @@ export interface BusKind {
   nats(): NatsServer;
   dispose(): Promise<void>;
 }
-
-let streams = 0;
 
 export function busKinds(): BusKind[] {
   let server: NatsServer | undefined;
@@ -40,9 +39,7 @@ export function busKinds(): BusKind[] {
       name: 'jetstream',
       async env() {
         jsServer ??= await startNatsServer({ jetstream: true });
-        // A stream (and subject prefix: streams may not overlap) per hub keeps tests apart.
-        const n = ++streams;
-        return { NATS_URL: jsServer.url, HUB_JETSTREAM: '1', HUB_JETSTREAM_STREAM: `T${n}`, HUB_SUBJECT_PREFIX: `t${n}` };
+        return jetstreamEnv(jsServer);
       },
       nats() {
         if (!jsServer) throw new Error('nats-server not started yet');

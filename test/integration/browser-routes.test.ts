@@ -3,11 +3,10 @@
  * and HUB_DEMO=0 turning the demo off. (The page itself runs in chromium in test/browser/.)
  */
 import { describe, expect, it } from 'vitest';
+import { get } from '../helpers/http.js';
 import { publish, startTestHub } from '../helpers/hub.js';
 import { Subscriber } from '../helpers/sse-client.js';
 import { waitFor } from '../helpers/wait.js';
-
-const get = (url: string, headers: Record<string, string> = {}) => fetch(url, { headers, signal: AbortSignal.timeout(5000) });
 
 describe('browser routes', () => {
   it('serves the compiled client library as an ES module any origin may import, with an ETag', async () => {

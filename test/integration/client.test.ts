@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { EventSource } from 'eventsource';
 import { subscribe, type ConnectionState, type HubReset, type StorageLike, type SubscribeOptions } from '../../client/ssehub.js';
-import { publish, startTestHub, type TestHub } from '../helpers/hub.js';
+import { publish, startTestHub } from '../helpers/hub.js';
+import { recordRequests } from '../helpers/request-log.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
@@ -26,13 +27,6 @@ function record(options: Omit<SubscribeOptions, 'EventSource'>, types: readonly 
   const opened = (count = 1) => waitFor(`state open #${count} (states: ${states.join(', ')})`, () => states.filter((s) => s === 'open').length >= count, 5000);
   const received = (count: number) => waitFor(`${count} events (have ${events.length})`, () => events.length >= count && events, 5000);
   return { sub, states, resets, errors, events, opened, received, [Symbol.dispose]: () => sub.close() };
-}
-
-/** Every request URL the hub sees. */
-function recordRequests(hub: TestHub): string[] {
-  const urls: string[] = [];
-  hub.server.on('request', (req) => urls.push(req.url ?? ''));
-  return urls;
 }
 
 /** sessionStorage's contract in a Map, for Node (the browser tests use the real sessionStorage). */

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, loadConfig } from '../../src/config.js';
+import { get } from '../helpers/http.js';
 import { startTestHub } from '../helpers/hub.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -78,7 +79,7 @@ describe('deploy/ manifests', () => {
     expect(paths.sort()).toEqual(['/healthz', '/readyz']);
     await using hub = await startTestHub();
     for (const path of [...paths, field(deployment, 'prometheus.io/path'), field(read('deploy/servicemonitor/servicemonitor.yaml'), 'path')]) {
-      expect((await fetch(`${hub.url}${path}`, { signal: AbortSignal.timeout(5000) })).status, path).toBe(200);
+      expect((await get(`${hub.url}${path}`)).status, path).toBe(200);
     }
   });
 

@@ -5,30 +5,22 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from 'nats';
+import { NO_DELIVERY_FAULTS, deliveryFaults } from '../helpers/delivery.js';
 import { startHubProcess, type HubProcess } from '../helpers/hub-process.js';
 import { publish, startTestHub } from '../helpers/hub.js';
+import { jetstreamEnv } from '../helpers/jetstream-env.js';
 import { startNatsServer, type NatsServer } from '../helpers/nats-server.js';
 import { Subscriber } from '../helpers/sse-client.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
-let streamCount = 0;
-function jetstreamEnv(nats: NatsServer, extra: Record<string, string> = {}): Record<string, string> {
-  const n = ++streamCount;
-  return { NATS_URL: nats.url, HUB_JETSTREAM: '1', HUB_JETSTREAM_STREAM: `JS${n}`, HUB_SUBJECT_PREFIX: `js${n}`, HUB_RETRY_MS: '50', ...extra };
-}
+/** Clients retry after 50 ms, so a hop to another replica is quick. */
+const QUICK_RETRY = { HUB_RETRY_MS: '50' };
 
 /** Expect exactly these payloads, in this order: nothing lost, nothing repeated, no reset. */
 function expectExactly(sub: Subscriber, expected: readonly string[]): void {
-  const got = sub.messages.map((e) => e.data);
-  const missing = expected.filter((e) => !got.includes(e));
-  const repeated = got.filter((e, i) => got.indexOf(e) !== i);
-  expect({ missing, repeated, resets: sub.resets.map((e) => e.data), inOrder: got.join() === expected.join() }).toEqual({
-    missing: [],
-    repeated: [],
-    resets: [],
-    inOrder: true,
-  });
+  const faults = deliveryFaults(sub.messages.map((e) => e.data), expected);
+  expect({ ...faults, resets: sub.resets.map((e) => e.data) }).toEqual({ ...NO_DELIVERY_FAULTS, resets: [] });
 }
 
 describe('JetStream replicas [jetstream]', () => {
@@ -41,7 +33,7 @@ describe('JetStream replicas [jetstream]', () => {
   });
 
   it('gives every event the same id on every replica, and answers publishes with it', async () => {
-    const env = jetstreamEnv(nats);
+    const env = jetstreamEnv(nats, QUICK_RETRY);
     const a = await startTestHub(env);
     const b = await startTestHub(env);
     const onA = new Subscriber(a.url, ['ids']);
@@ -63,7 +55,7 @@ describe('JetStream replicas [jetstream]', () => {
   });
 
   it('de-duplicates a retried HTTP publish with the same Nats-Msg-Id', async () => {
-    const hub = await startTestHub(jetstreamEnv(nats));
+    const hub = await startTestHub(jetstreamEnv(nats, QUICK_RETRY));
     const sub = new Subscriber(hub.url, ['orders']);
     try {
       await sub.open();
@@ -81,7 +73,7 @@ describe('JetStream replicas [jetstream]', () => {
   });
 
   it('lets clients hop between three replica processes while HTTP and NATS publishers go on: every event exactly once, in order', { timeout: 90_000 }, async () => {
-    const env = jetstreamEnv(nats);
+    const env = jetstreamEnv(nats, QUICK_RETRY);
     const prefix = env.HUB_SUBJECT_PREFIX!;
     const hubs: HubProcess[] = [];
     const nc: NatsConnection = await connect({ servers: nats.url });
@@ -146,7 +138,7 @@ describe('JetStream replicas [jetstream]', () => {
 
   it('loses and repeats nothing when NATS is killed and restarted mid-stream', { timeout: 90_000 }, async () => {
     const own = await startNatsServer({ jetstream: true });
-    const env = jetstreamEnv(own, { HUB_HEARTBEAT_MS: '200' });
+    const env = jetstreamEnv(own, { ...QUICK_RETRY, HUB_HEARTBEAT_MS: '200' });
     const hub = await startTestHub(env);
     const subs = [new Subscriber(hub.url, ['feed']), new Subscriber(hub.url, ['feed.>', 'feed'])];
     const published: string[] = [];
@@ -198,7 +190,7 @@ describe('JetStream replicas [jetstream]', () => {
   });
 
   it('resumes the clients of a SIGKILLed replica on another one without loss', { timeout: 90_000 }, async () => {
-    const env = jetstreamEnv(nats);
+    const env = jetstreamEnv(nats, QUICK_RETRY);
     const a = await startHubProcess(env);
     const b = await startHubProcess(env);
     const proxy = new TcpProxy([a.port]);
@@ -242,7 +234,7 @@ describe('JetStream replicas [jetstream]', () => {
 
   it('keeps setting the stream up until JetStream answers, then becomes ready', { timeout: 60_000 }, async () => {
     const plain = await startNatsServer(); // NATS without JetStream: stream setup fails
-    const hub = await startTestHub(jetstreamEnv(plain));
+    const hub = await startTestHub(jetstreamEnv(plain, QUICK_RETRY));
     let withJs: NatsServer | undefined;
     try {
       await sleep(700);
@@ -263,7 +255,7 @@ describe('JetStream replicas [jetstream]', () => {
   });
 
   it('positions a client whose id is ahead of this node and skips what it already has', async () => {
-    const hub = await startTestHub(jetstreamEnv(nats));
+    const hub = await startTestHub(jetstreamEnv(nats, QUICK_RETRY));
     try {
       const probe = new Subscriber(hub.url, ['ahead']);
       await probe.open();
@@ -286,7 +278,7 @@ describe('JetStream replicas [jetstream]', () => {
   });
 
   it('sends hub.reset exactly when the stream no longer holds what a client missed', async () => {
-    const env = jetstreamEnv(nats, { HUB_JETSTREAM_MAX_MSGS: '5', HUB_REPLAY_MAX_EVENTS: '1' });
+    const env = jetstreamEnv(nats, { ...QUICK_RETRY, HUB_JETSTREAM_MAX_MSGS: '5', HUB_REPLAY_MAX_EVENTS: '1' });
     const hub = await startTestHub(env);
     try {
       const first = new Subscriber(hub.url, ['limited']);

@@ -4,7 +4,9 @@
  */
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { get } from '../helpers/http.js';
 import { publish, startTestHub, type TestHub } from '../helpers/hub.js';
+import { metricValue, scrapeMetrics } from '../helpers/metrics.js';
 import { rawGet, rawRequest } from '../helpers/raw-http.js';
 import { Subscriber } from '../helpers/sse-client.js';
 import { HS256_SECRET, mint } from '../helpers/tokens.js';
@@ -13,8 +15,6 @@ import { withTimeout } from '../helpers/wait.js';
 async function json(res: Response): Promise<{ status: number; body: Record<string, unknown> }> {
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
-
-const get = (url: string, headers: Record<string, string> = {}) => fetch(url, { headers, signal: AbortSignal.timeout(5000) });
 
 describe('CORS [limits]', () => {
   it('answers preflights for listed origins, exactly, with credentials; refuses others', async () => {
@@ -118,8 +118,7 @@ describe('connection and rate limits [limits]', () => {
     expect((await post('t', bob)).status).toBe(200);
     for (let i = 0; i < 3; i++) expect((await post('public.x')).status).toBe(200);
     expect((await post('public.x')).status).toBe(429);
-    const metrics = await (await get(`${hub.url}/metrics`)).text();
-    expect(metrics).toMatch(/ssehub_requests_rejected_total\{code="rate_limited"\} 2/);
+    expect(metricValue(await scrapeMetrics(hub.url), 'ssehub_requests_rejected_total', { code: 'rate_limited' })).toBe(2);
   });
 });
 

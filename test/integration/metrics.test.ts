@@ -5,19 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { publish, startTestHub } from '../helpers/hub.js';
+import { metricValue, parseMetrics, scrapeMetrics } from '../helpers/metrics.js';
 import { Subscriber } from '../helpers/sse-client.js';
-
-async function scrape(url: string): Promise<string> {
-  const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) });
-  expect(res.status).toBe(200);
-  return res.text();
-}
-
-function sample(text: string, name: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  if (!line) throw new Error(`no sample ${name} in /metrics`);
-  return Number(line.slice(name.length + 1));
-}
 
 describe('metrics', () => {
   it('observe publish-to-write once per delivered event, not per recipient, and export event-loop lag', async () => {
@@ -28,13 +17,14 @@ describe('metrics', () => {
       for (let i = 0; i < 4; i++) await publish(hub.url, 'm.1', `e${i}`);
       await publish(hub.url, 'nobody.listens', 'x');
       await Promise.all(subs.map((s) => s.waitForMessages(4)));
-      const text = await scrape(hub.url);
-      expect(sample(text, 'ssehub_publish_to_write_seconds_count')).toBe(4);
-      expect(sample(text, 'ssehub_publish_to_write_seconds_bucket{le="+Inf"}')).toBe(4);
-      expect(sample(text, 'ssehub_events_delivered_total')).toBe(12);
-      expect(text).not.toMatch(/ssehub_publish_to_write_seconds_bucket\{[^}]*topic/);
+      const text = await scrapeMetrics(hub.url);
+      expect(metricValue(text, 'ssehub_publish_to_write_seconds_count')).toBe(4);
+      expect(metricValue(text, 'ssehub_publish_to_write_seconds_bucket', { le: '+Inf' })).toBe(4);
+      expect(metricValue(text, 'ssehub_events_delivered_total')).toBe(12);
+      const buckets = parseMetrics(text).samples.filter((s) => s.name === 'ssehub_publish_to_write_seconds_bucket');
+      expect(buckets.filter((s) => JSON.stringify(s.labels).includes('topic'))).toEqual([]); // no label name or value
       for (const name of ['ssehub_nodejs_eventloop_lag_seconds', 'ssehub_nodejs_eventloop_lag_p99_seconds', 'ssehub_process_open_fds']) {
-        expect(sample(text, name)).toBeGreaterThanOrEqual(0);
+        expect(metricValue(text, name), name).toBeGreaterThanOrEqual(0);
       }
     } finally {
       for (const s of subs) s.close();
@@ -43,8 +33,8 @@ describe('metrics', () => {
 
   it('the Grafana dashboard queries only metrics the hub exports', async () => {
     await using hub = await startTestHub();
-    const exported = new Set([...(await scrape(hub.url)).matchAll(/^# TYPE (\S+) (\S+)/gm)].flatMap(([, name, type]) =>
-      type === 'histogram' ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : type === 'summary' ? [name!, `${name}_sum`, `${name}_count`] : [name!],
+    const exported = new Set([...parseMetrics(await scrapeMetrics(hub.url)).types].flatMap(([name, type]) =>
+      type === 'histogram' ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : type === 'summary' ? [name, `${name}_sum`, `${name}_count`] : [name],
     ));
     const dashboard = JSON.parse(readFileSync(new URL('../../deploy/grafana/ssehub-dashboard.json', import.meta.url), 'utf8')) as {
       panels: { targets?: { expr: string }[] }[];

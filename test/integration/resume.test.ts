@@ -4,17 +4,16 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { busKinds } from '../helpers/bus-kinds.js';
+import { NO_DELIVERY_FAULTS, deliveryFaults } from '../helpers/delivery.js';
 import { publish, startTestHub } from '../helpers/hub.js';
+import { metricValue, scrapeMetrics } from '../helpers/metrics.js';
 import { Subscriber } from '../helpers/sse-client.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
 /** Asserts that `got` is exactly 0..count-1 as strings, in order: nothing lost, nothing repeated. */
 function expectExactly(got: readonly string[], count: number): void {
-  const expected = Array.from({ length: count }, (_, i) => String(i));
-  const missing = expected.filter((e) => !got.includes(e));
-  const repeated = got.filter((e, i) => got.indexOf(e) !== i);
-  expect({ missing, repeated, inOrder: got.join() === expected.join() }).toEqual({ missing: [], repeated: [], inOrder: true });
+  expect(deliveryFaults(got, Array.from({ length: count }, (_, i) => String(i)))).toEqual(NO_DELIVERY_FAULTS);
 }
 
 for (const kind of busKinds()) {
@@ -193,6 +192,5 @@ for (const kind of busKinds()) {
 }
 
 async function slowCloses(hubUrl: string): Promise<number> {
-  const text = await (await fetch(`${hubUrl}/metrics`)).text();
-  return Number(/^ssehub_slow_consumer_closes_total (\d+)/m.exec(text)?.[1] ?? 0);
+  return metricValue(await scrapeMetrics(hubUrl), 'ssehub_slow_consumer_closes_total') ?? 0;
 }

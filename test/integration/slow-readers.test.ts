@@ -8,6 +8,7 @@
 import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { startHubProcess } from '../helpers/hub-process.js';
+import { metricValue, scrapeMetrics } from '../helpers/metrics.js';
 import { Subscriber } from '../helpers/sse-client.js';
 import { waitFor, withTimeout } from '../helpers/wait.js';
 
@@ -50,8 +51,7 @@ describe('never-reading clients under a flood [slow-readers]', () => {
       using healthy = new Subscriber(hub.url, ['flood']);
       await healthy.open();
       await waitFor('the never-readers to be subscribed', async () => {
-        const text = await (await fetch(`${hub.url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
-        return Number(/^ssehub_connections (\d+)/m.exec(text)?.[1]) >= NEVER_READERS + 1;
+        return (metricValue(await scrapeMetrics(hub.url), 'ssehub_connections') ?? 0) >= NEVER_READERS + 1;
       }, 10_000);
 
       const padding = 'x'.repeat(EVENT_BYTES - 20);
@@ -75,8 +75,7 @@ describe('never-reading clients under a flood [slow-readers]', () => {
       const latencies = healthy.events.flatMap((e, i) => (e.type === 'message' ? [healthy.arrivals[i]! - Number(e.data.split(':')[1])] : []));
       latencies.sort((a, b) => a - b);
       const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!;
-      const metrics = await (await fetch(`${hub.url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
-      const slowClosed = Number(/^ssehub_slow_consumer_closes_total (\d+)/m.exec(metrics)?.[1] ?? 0);
+      const slowClosed = metricValue(await scrapeMetrics(hub.url), 'ssehub_slow_consumer_closes_total') ?? 0;
       console.log(
         `slow-readers: ${NEVER_READERS} never-readers, ${EVENTS} x ${EVENT_BYTES} B events in ${publishMs} ms; ` +
           `hub RSS baseline ${mb(baseline)}, peak ${mb(peak)} (+${mb(peak - baseline)}, bound +${mb(RSS_GROWTH_BOUND)}); ` +
