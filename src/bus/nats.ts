@@ -17,7 +17,6 @@ import type { Bus, BusStatus, BusSubscription, MessageHandler, PublishOptions, P
 export interface NatsBusOptions {
   /** NATS server URLs (`nats://host:port`); the client tries them all and reconnects forever. */
   readonly servers: readonly string[];
-  readonly name?: string;
   readonly log: Logger;
 }
 
@@ -35,7 +34,7 @@ export class NatsBus implements Bus {
 
   constructor(private readonly options: NatsBusOptions) {
     this.status = new BusStatusReporter(options.log);
-    this.connection = connectNats(options.servers, options.name ?? 'ssehub');
+    this.connection = connectNats(options.servers, 'ssehub');
     this.connection.then(
       (nc) => {
         this.nc = nc;
