@@ -6,9 +6,8 @@
  * dispatched locally) and the history reader (what the replay buffer no longer holds).
  */
 import type { JetStreamClient, JetStreamManager, NatsConnection } from 'nats';
-import type { Logger } from '../log.js';
 import type { Bus, BusStatus, BusSubscription, HistoryResult, MessageHandler, PublishOptions, PublishResult } from './bus.js';
-import { closeNats, connectNats, watchNats } from './nats-connection.js';
+import { closeNats, connectNats, watchNats, type NatsBusConnectionOptions } from './nats-connection.js';
 import { natsHeaders } from './nats-message.js';
 import { BusStatusReporter } from './status.js';
 import { readHistory } from './jetstream/history.js';
@@ -18,11 +17,8 @@ import { provisionStream, streamEpoch } from './jetstream/stream.js';
 
 export type { JetStreamSettings } from './jetstream/settings.js';
 
-export interface JetStreamBusOptions {
-  /** NATS server URLs (`nats://host:port`); the client tries them all and reconnects forever. */
-  readonly servers: readonly string[];
+export interface JetStreamBusOptions extends NatsBusConnectionOptions {
   readonly settings: JetStreamSettings;
-  readonly log: Logger;
 }
 
 export class JetStreamBus implements Bus {

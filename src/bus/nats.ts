@@ -8,17 +8,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { NatsConnection, Subscription } from 'nats';
-import type { Logger } from '../log.js';
-import { closeNats, connectNats, watchNats } from './nats-connection.js';
+import { closeNats, connectNats, watchNats, type NatsBusConnectionOptions } from './nats-connection.js';
 import { natsHeaders, toBusMessage } from './nats-message.js';
 import { BusStatusReporter } from './status.js';
 import type { Bus, BusStatus, BusSubscription, MessageHandler, PublishOptions, PublishResult } from './bus.js';
 
-export interface NatsBusOptions {
-  /** NATS server URLs (`nats://host:port`); the client tries them all and reconnects forever. */
-  readonly servers: readonly string[];
-  readonly log: Logger;
-}
+export type NatsBusOptions = NatsBusConnectionOptions;
 
 export class NatsBus implements Bus {
   readonly kind = 'nats';

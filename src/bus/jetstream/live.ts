@@ -1,6 +1,6 @@
 /**
  * The live feed: ONE ordered consumer over the whole stream, in stream order, dispatched locally to
- * the patterns this node's streams asked for. One consumer keeps ids strictly increasing on every
+ * the patterns this node's SSE streams asked for. One consumer keeps ids strictly increasing on every
  * stream (per-pattern consumers would interleave out of order), and the client library recreates an
  * ordered consumer after an outage from the last sequence it delivered: nothing lost, nothing repeated.
  */

@@ -65,6 +65,7 @@ async function ensureStream(jsm: JetStreamManager, s: JetStreamSettings, log: Lo
   }
 }
 
+/** By the API's error code: the message text is the server's wording, and a consumer's 404 reads alike. */
 export function isStreamNotFound(err: unknown): boolean {
   return err instanceof NatsError && err.api_error?.err_code === JetStreamApiError.StreamNotFound;
 }
