@@ -18,6 +18,7 @@ import { provisionStream, streamEpoch } from './jetstream/stream.js';
 export type { JetStreamSettings } from './jetstream/settings.js';
 
 export interface JetStreamBusOptions extends NatsBusConnectionOptions {
+  /** The stream, its limits and the publish timeout, as configured (`HUB_JETSTREAM_*`). */
   readonly settings: JetStreamSettings;
 }
 
