@@ -14,10 +14,6 @@ interface LocalSubscription extends BusSubscription {
 export class LocalDispatch {
   private readonly subscriptions = new PatternIndex<LocalSubscription>();
 
-  get size(): number {
-    return this.subscriptions.size;
-  }
-
   add(pattern: string, onMessage: MessageHandler): BusSubscription {
     const subscription: LocalSubscription = {
       pattern,

@@ -43,10 +43,6 @@ export class MemoryBus implements Bus {
     // Always connected until closed; nothing to report.
   }
 
-  subscriptionCount(): number {
-    return this.subscriptions.size;
-  }
-
   async close(): Promise<void> {
     this.closed = true;
   }

@@ -1,10 +1,17 @@
 /**
- * The NATS connection both NATS buses use: one set of options, one status watcher.
+ * The NATS connection both NATS buses use: one set of options, one status watcher, one close policy.
  * `maxReconnectAttempts: -1` because the client's default gives up for good after ~20 s of outage;
  * `waitOnFirstConnect` lets a hub start before NATS and connect when it appears.
  */
 import { connect, Events, type NatsConnection } from 'nats';
 import type { Logger } from '../log.js';
+
+/** What both NATS buses are built with. */
+export interface NatsBusConnectionOptions {
+  /** NATS server URLs (`nats://host:port`); the client tries them all and reconnects forever. */
+  readonly servers: readonly string[];
+  readonly log: Logger;
+}
 
 export function connectNats(servers: readonly string[], name: string): Promise<NatsConnection> {
   return connect({

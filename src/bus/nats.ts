@@ -7,17 +7,13 @@
  * nats-server 2.9 (see docs/nats.md for the choice).
  */
 import { randomBytes } from 'node:crypto';
-import { headers, type MsgHdrs, type NatsConnection, type Subscription } from 'nats';
-import type { Logger } from '../log.js';
-import { closeNats, connectNats, watchNats } from './nats-connection.js';
+import type { NatsConnection, Subscription } from 'nats';
+import { closeNats, connectNats, watchNats, type NatsBusConnectionOptions } from './nats-connection.js';
+import { natsHeaders, toBusMessage } from './nats-message.js';
 import { BusStatusReporter } from './status.js';
-import { EVENT_TYPE_HEADER, MSG_ID_HEADER, type Bus, type BusStatus, type BusSubscription, type MessageHandler, type PublishOptions, type PublishResult } from './bus.js';
+import type { Bus, BusStatus, BusSubscription, MessageHandler, PublishOptions, PublishResult } from './bus.js';
 
-export interface NatsBusOptions {
-  readonly servers: readonly string[];
-  readonly name?: string;
-  readonly log: Logger;
-}
+export type NatsBusOptions = NatsBusConnectionOptions;
 
 export class NatsBus implements Bus {
   readonly kind = 'nats';
@@ -33,7 +29,7 @@ export class NatsBus implements Bus {
 
   constructor(private readonly options: NatsBusOptions) {
     this.status = new BusStatusReporter(options.log);
-    this.connection = connectNats(options.servers, options.name ?? 'ssehub');
+    this.connection = connectNats(options.servers, 'ssehub');
     this.connection.then(
       (nc) => {
         this.nc = nc;
@@ -61,12 +57,7 @@ export class NatsBus implements Bus {
     const sub: Subscription = nc.subscribe(pattern, {
       callback: (err, msg) => {
         if (err) return; // permission or slow-consumer errors arrive through status() and are logged there
-        onMessage({
-          subject: msg.subject,
-          data: msg.data,
-          eventType: msg.headers?.get(EVENT_TYPE_HEADER) || undefined,
-          seq: ++this.seq,
-        });
+        onMessage(toBusMessage(msg, ++this.seq));
       },
     });
     // After a round trip the server has our SUB: every later message reaches us.
@@ -110,13 +101,4 @@ export class NatsBus implements Bus {
     if (connected && lostMessages && !this.status.connected) this.seq++;
     this.status.set(connected, reason, lostMessages);
   }
-}
-
-/** The NATS headers that carry an event's type and de-duplication key, or undefined for none. */
-export function natsHeaders({ eventType, msgId }: PublishOptions): MsgHdrs | undefined {
-  if (eventType === undefined && msgId === undefined) return undefined;
-  const h = headers();
-  if (eventType !== undefined) h.set(EVENT_TYPE_HEADER, eventType);
-  if (msgId !== undefined) h.set(MSG_ID_HEADER, msgId);
-  return h;
 }

@@ -16,13 +16,12 @@ export class BusStatusReporter {
     this.listeners.push(listener);
   }
 
-  /** Returns false when nothing changed (no log line, no event). */
-  set(connected: boolean, reason: string, lostMessages = false): boolean {
-    if (this.connectedNow === connected) return false;
+  /** Logs and reports a change; a repeat of the current state says nothing. */
+  set(connected: boolean, reason: string, lostMessages = false): void {
+    if (this.connectedNow === connected) return;
     this.connectedNow = connected;
     this.log.info({ nats: reason }, connected ? 'bus connected' : 'bus disconnected');
     const status: BusStatus = connected ? { type: 'connected', lostMessages } : { type: 'disconnected', reason };
     for (const listener of this.listeners) listener(status);
-    return true;
   }
 }
