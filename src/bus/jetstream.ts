@@ -57,8 +57,8 @@ const SETUP_RETRY_MAX_MS = 10_000;
 
 export class JetStreamBus implements Bus {
   readonly kind = 'jetstream';
-  readonly durable = true;
-  readonly sharedIds = true;
+  readonly coverageSurvivesDisconnect = true;
+  readonly clusterWideIds = true;
   private epochValue = '';
   private seq = 0;
   private closing = false;

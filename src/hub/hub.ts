@@ -159,7 +159,7 @@ export class Hub {
     const plan: ResumePlan = planResume(lastEventId, {
       epoch: this.bus.epoch,
       position,
-      sharedIds: this.bus.sharedIds,
+      sharedIds: this.bus.clusterWideIds,
       busHasHistory: this.bus.history !== undefined,
       coveredSince: Math.max(...interests.map((interest) => interest.coveredSince)),
       replay: this.replay,
@@ -360,8 +360,8 @@ export class Hub {
   }
 
   private onBusStatus(status: BusStatus): void {
-    // A durable bus (JetStream) redelivers what it missed: its coverage never breaks.
-    if (this.bus.durable) return;
+    // A bus whose coverage survives a disconnect (JetStream redelivers what it missed) needs nothing here.
+    if (this.bus.coverageSurvivesDisconnect) return;
     if (status.type === 'disconnected') {
       for (const interest of this.interests.values()) interest.coveredSince = Number.POSITIVE_INFINITY;
       return;
