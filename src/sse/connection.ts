@@ -19,7 +19,7 @@ export const CloseReason = {
 export type CloseReason = (typeof CloseReason)[keyof typeof CloseReason];
 
 /** The fixed response headers of every event stream, built once. */
-export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'Content-Type': 'text/event-stream; charset=utf-8',
   'Cache-Control': 'no-cache, no-transform',
   'X-Accel-Buffering': 'no',
