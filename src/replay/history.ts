@@ -3,7 +3,7 @@
  * the bus keeps one (JetStream). It is composed once, from what the bus offers, so nothing that
  * reads it asks which bus it has.
  */
-import type { BusMessage, HistoryResult } from '../bus/bus.js';
+import type { Bus, BusMessage } from '../bus/bus.js';
 import { hasWildcard, subjectMatches } from '../bus/subject.js';
 import type { ReplayBuffer } from './buffer.js';
 
@@ -53,13 +53,14 @@ export interface History {
 export interface HistorySources {
   readonly replay: ReplayBuffer;
   /** The bus's own history (`Bus.history`, bound), where it keeps one. */
-  readonly bus: ((afterSeq: number, upToSeq: number, patterns: readonly string[], limit: number) => Promise<HistoryResult>) | undefined;
+  readonly bus: Bus['history'];
   /** The one encoding of a bus message, or undefined when it may not be sent. */
   readonly frameFor: (msg: BusMessage) => Buffer | undefined;
   /** How many events one resume may read back from the bus (HUB_HISTORY_MAX_EVENTS). */
   readonly maxBusEvents: number;
 }
 
+/** Composed once per hub, from what its bus offers. */
 export function composeHistory({ replay, bus, frameFor, maxBusEvents }: HistorySources): History {
   if (!bus) {
     return {

@@ -158,8 +158,8 @@ export class SseConnection {
 
   /** End the stream with `reason` at `at` (epoch ms), unless it ends before. */
   closeAt(at: number, reason: CloseReason): void {
-    // Always through a timer, even when already due: whoever opened the stream registers its
-    // teardown listener first.
+    // Always through a timer, even when already due: the stream never ends inside the call that
+    // opens it, whatever its opener still has to set up.
     const arm = (): void => {
       const fire = (): void => (Date.now() >= at ? this.close(reason) : arm());
       const timer = setTimeout(fire, Math.max(0, Math.min(at - Date.now(), MAX_TIMER_MS)));
