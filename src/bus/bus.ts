@@ -1,7 +1,8 @@
 /**
- * The bus contract: subscribe to a subject pattern, publish to a subject.
- * Two implementations pass one behavioural suite (test/integration/bus.contract.test.ts):
- * the embedded in-process bus and core NATS.
+ * The bus contract: subscribe to a subject pattern, publish to a subject, and what the bus can tell
+ * about its ids and its past. Three implementations: the embedded in-process bus (memory.ts), core
+ * NATS (nats.ts) and JetStream (jetstream.ts). test/integration/bus-contract.test.ts states the
+ * behaviour every bus must have.
  */
 
 /** One message as a bus delivers it to one subscription. */
@@ -51,15 +52,16 @@ export interface PublishOptions {
 export interface Bus {
   readonly kind: 'memory' | 'nats' | 'jetstream';
   /**
-   * True when the bus never loses a message across its own outages (JetStream redelivers from where
-   * it stopped): coverage does not break when it disconnects.
+   * True when a subscription still gets every message after the bus was away (JetStream redelivers
+   * from where it stopped; the embedded bus is never away), so coverage does not break on a
+   * disconnect. This is not persistence: the embedded bus keeps nothing.
    */
-  readonly durable: boolean;
+  readonly coverageSurvivesDisconnect: boolean;
   /**
    * True when every node numbers events alike (JetStream stream sequence): an id ahead of this
    * node's head is a real event this node has not received yet, not an unknown one.
    */
-  readonly sharedIds: boolean;
+  readonly clusterWideIds: boolean;
   /**
    * Names the sequence space of `seq`: ids from another epoch (another process, for node-local
    * sequences) are unknown here.

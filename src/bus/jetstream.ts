@@ -22,8 +22,8 @@ export interface JetStreamBusOptions extends NatsBusConnectionOptions {
 
 export class JetStreamBus implements Bus {
   readonly kind = 'jetstream';
-  readonly durable = true;
-  readonly sharedIds = true;
+  readonly coverageSurvivesDisconnect = true;
+  readonly clusterWideIds = true;
   private epochValue = '';
   private closing = false;
   private nc: NatsConnection | undefined;

@@ -10,8 +10,8 @@ import { LocalDispatch } from './local-dispatch.js';
 
 export class MemoryBus implements Bus {
   readonly kind = 'memory';
-  readonly durable = true;
-  readonly sharedIds = false;
+  readonly coverageSurvivesDisconnect = true;
+  readonly clusterWideIds = false;
   readonly epoch = randomBytes(4).toString('hex');
   private seq = 0;
   private closed = false;

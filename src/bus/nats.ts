@@ -17,8 +17,8 @@ export type NatsBusOptions = NatsBusConnectionOptions;
 
 export class NatsBus implements Bus {
   readonly kind = 'nats';
-  readonly durable = false;
-  readonly sharedIds = false;
+  readonly coverageSurvivesDisconnect = false;
+  readonly clusterWideIds = false;
   readonly epoch = randomBytes(4).toString('hex');
   private seq = 0;
   private closing = false;

@@ -1,6 +1,8 @@
 /**
- * The hub: who is interested in what, and fan-out. Each bus message is encoded once into an SSE
+ * The hub: streams from open to close, and fan-out. Each bus message is encoded once into an SSE
  * frame, kept in the replay buffer, and the same bytes are queued to every matching stream.
+ * Who is interested in what is the interest table's (interest-table.ts); how a joining stream
+ * catches up is the resumer's (replay/resume.ts).
  *
  * Overlapping patterns (`orders.*` and `orders.42`) each hold a bus subscription, and a bus delivers
  * a message once per matching subscription, as NATS does. The oldest matching interest is the one
@@ -11,15 +13,16 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Bus, BusMessage, BusStatus, PublishOptions } from '../bus/bus.js';
-import { PatternIndex } from '../bus/pattern-index.js';
 import { HubMetrics } from '../metrics.js';
 import { ReplayBuffer } from '../replay/buffer.js';
 import { formatEventId } from '../replay/event-id.js';
-import { planResume, ResetReason, type ResumePlan } from '../replay/resume.js';
+import { composeHistory } from '../replay/history.js';
+import { Resumer } from '../replay/resume.js';
 import { CloseReason, SseConnection } from '../sse/connection.js';
-import { HEARTBEAT_FRAME, HubEventType, checkEventType, encodeEventFrame, encodeFrame, encodeRetry } from '../sse/frame.js';
+import { checkEventType, encodeEventFrame, encodeRetry } from '../sse/frame.js';
 import { drainStreams } from './drain.js';
-import { Interest } from './interest.js';
+import type { Interest } from './interest.js';
+import { InterestTable } from './interest-table.js';
 
 export interface OpenStream {
   readonly res: ServerResponse;
@@ -32,20 +35,14 @@ export interface OpenStream {
   readonly expiresAt?: number | undefined;
 }
 
-// setTimeout holds at most 2^31-1 ms (~24.8 days); a later deadline is re-armed when that passes.
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 export class Hub {
   readonly metrics: HubMetrics;
   private readonly replay: ReplayBuffer;
+  private readonly resumer: Resumer;
   private readonly connections = new Set<SseConnection>();
-  private readonly interests = new Map<string, Interest>();
-  private readonly index = new PatternIndex<Interest>();
-  /** Interests with no connection left, oldest first, waiting out their linger period. */
-  private readonly lingering = new Set<Interest>();
+  private readonly interests: InterestTable;
   private readonly retryFrame: Buffer;
   private readonly heartbeat: NodeJS.Timeout;
-  private interestOrder = 0;
   private lastSeq = 0;
   private connectionCounter = 0;
   private readonly idPrefix = randomBytes(3).toString('hex');
@@ -58,6 +55,7 @@ export class Hub {
   ) {
     this.replay = new ReplayBuffer({ maxEvents: config.replayMaxEvents, maxBytes: config.replayMaxBytes, maxAgeMs: config.replayMaxAgeMs });
     this.retryFrame = encodeRetry(config.retryMs);
+    this.interests = new InterestTable({ bus, maxLingering: config.maxLingeringSubscriptions, onMessage: (via, msg) => this.onMessage(via, msg) });
     this.metrics = new HubMetrics({
       connections: () => this.connections.size,
       busSubscriptions: () => this.interests.size,
@@ -65,9 +63,17 @@ export class Hub {
       replayBytes: () => this.replay.byteSize,
       busConnected: () => this.bus.isConnected(),
     });
+    // The one place that asks what the bus offers: history to read back, ids shared by every node.
+    this.resumer = new Resumer({
+      history: composeHistory({ replay: this.replay, bus: bus.history?.bind(bus), frameFor: (msg) => this.frameFor(msg), maxBusEvents: config.historyMaxEvents }),
+      clusterWideIds: bus.clusterWideIds,
+      epoch: () => bus.epoch,
+      metrics: this.metrics,
+      log,
+    });
     this.heartbeat = setInterval(() => this.beat(), config.heartbeatMs);
     this.heartbeat.unref();
-    bus.onStatus((status) => this.onBusStatus(status));
+    if (!bus.coverageSurvivesDisconnect) bus.onStatus((status) => this.onBusStatus(status));
   }
 
   get connectionCount(): number {
@@ -96,18 +102,11 @@ export class Hub {
     this.metrics.connectionsOpened.inc();
     this.log.info({ conn: conn.id, remote, topics: patterns, lastEventId }, 'stream opened');
 
-    const interests = patterns.map((pattern) => this.acquire(pattern));
-    const maxAge = this.config.maxConnectionAgeMs > 0 ? this.startAgeLimit(conn) : undefined;
-    const expiry = expiresAt === undefined ? undefined : this.startExpiry(conn, expiresAt);
-    conn.signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(maxAge);
-        expiry?.cancel();
-        this.detach(conn, interests);
-      },
-      { once: true },
-    );
+    const interests = patterns.map((pattern) => this.interests.acquire(pattern));
+    conn.signal.addEventListener('abort', () => this.detach(conn, interests), { once: true });
+    // ±10% jitter so streams opened together do not all end (and reconnect) together.
+    if (this.config.maxConnectionAgeMs > 0) conn.closeAt(Date.now() + this.config.maxConnectionAgeMs * (0.9 + Math.random() * 0.2), CloseReason.MaxAge);
+    if (expiresAt !== undefined) conn.closeAt(expiresAt, CloseReason.TokenExpired);
 
     try {
       await Promise.all(interests.map((interest) => interest.ready));
@@ -136,108 +135,27 @@ export class Hub {
     this.closing = true;
     await drainStreams([...this.connections], this.config.drainWindowMs);
     clearInterval(this.heartbeat);
-    for (const interest of [...this.interests.values()]) this.drop(interest);
+    this.interests.dropAll();
     await this.bus.close();
   }
 
   // --- connection lifecycle -------------------------------------------------------------------
 
   /**
-   * Runs synchronously once every interest is active: decide how to catch up, queue the replay, join
-   * the live fan-out. No bus message can arrive in between, so nothing is lost or repeated. When the
-   * history must come from the bus (asynchronously), live events are held until it has been written.
+   * Runs synchronously once every interest is active: join the live fan-out and catch up (see
+   * replay/resume.ts). No bus message can arrive in between, so nothing is lost or repeated.
    */
   private attach(conn: SseConnection, interests: readonly Interest[], lastEventId: string | undefined): void {
     const position = this.bus.head();
-    for (const interest of interests) {
-      interest.pending--;
-      interest.connections.add(conn);
-    }
-    conn.attached = true;
-    if (lastEventId === undefined) return this.sendOpen(conn, position);
-
-    const plan: ResumePlan = planResume(lastEventId, {
-      epoch: this.bus.epoch,
-      position,
-      sharedIds: this.bus.sharedIds,
-      busHasHistory: this.bus.history !== undefined,
-      coveredSince: Math.max(...interests.map((interest) => interest.coveredSince)),
-      replay: this.replay,
-      patterns: conn.patterns,
-    });
-    switch (plan.kind) {
-      case 'replay':
-        this.sendReplay(conn, plan.frames);
-        return this.sendOpen(conn, position);
-      case 'ahead':
-        conn.lastSeq = plan.after;
-        return this.sendOpen(conn, plan.after);
-      case 'reset':
-        this.sendReset(conn, plan.reason, lastEventId, position);
-        return this.sendOpen(conn, position);
-      case 'history':
-        conn.hold();
-        void this.catchUpFromBus(conn, lastEventId, plan.after, position);
-    }
-  }
-
-  /** Read (after, position] back from the bus, write it, then go live with what was held meanwhile. */
-  private async catchUpFromBus(conn: SseConnection, lastEventId: string, after: number, position: number): Promise<void> {
-    try {
-      const history = await this.bus.history!(after, position, conn.patterns, this.config.historyMaxEvents);
-      if (conn.closed) return;
-      if (history.complete) {
-        const frames: Buffer[] = [];
-        for (const msg of history.messages) {
-          const frame = this.frameFor(msg);
-          if (frame) frames.push(frame);
-        }
-        this.sendReplay(conn, frames);
-      } else this.sendReset(conn, history.reason, lastEventId, position);
-      this.sendOpen(conn, position);
-      conn.release();
-    } catch (err) {
-      // The client keeps its Last-Event-ID and tries again after its retry delay: no reset needed.
-      this.log.warn({ err, conn: conn.id }, 'reading history from the bus failed; closing the stream');
-      conn.close(CloseReason.BusUnavailable);
-    }
-  }
-
-  private sendReplay(conn: SseConnection, frames: readonly Buffer[]): void {
-    let bytes = 0;
-    for (const frame of frames) bytes += frame.length;
-    // A replay is bounded (replay buffer, HUB_HISTORY_MAX_EVENTS) and shares its frames: let it through
-    // the slow-consumer limit, which is there for live events that pile up.
-    conn.writer.allow(bytes);
-    for (const frame of frames) conn.send(frame);
-    conn.delivered += frames.length;
-    this.metrics.replaysServed.inc();
-    this.metrics.eventsDelivered.inc(frames.length);
-    this.metrics.bytesWritten.inc(bytes);
-  }
-
-  /**
-   * Always after any replay: its id is the position, so a reconnect from here (even by a client that
-   * got no event at all) resumes exactly; it also tells the client it is live now.
-   */
-  private sendOpen(conn: SseConnection, position: number): void {
-    conn.lastSeq = Math.max(conn.lastSeq, position);
-    conn.send(encodeFrame({ id: formatEventId(this.bus.epoch, position), event: HubEventType.Open, data: '{}' }));
-  }
-
-  private sendReset(conn: SseConnection, reason: ResetReason, lastEventId: string, position: number): void {
-    const data = JSON.stringify({ reason, lastEventId });
-    // The reset carries the current position as its id: a reconnect after it resumes from here.
-    conn.send(encodeFrame({ id: formatEventId(this.bus.epoch, position), event: HubEventType.Reset, data }));
-    conn.lastSeq = Math.max(conn.lastSeq, position);
-    this.metrics.resetsSent.inc({ reason });
+    for (const interest of interests) interest.joined(conn);
+    this.resumer.start(conn, lastEventId, position, Math.max(...interests.map((interest) => interest.coveredSince)));
   }
 
   private detach(conn: SseConnection, interests: readonly Interest[]): void {
     this.connections.delete(conn);
     for (const interest of interests) {
-      if (!interest.connections.delete(conn)) interest.pending--;
-      if (interest.idle) this.release(interest);
+      interest.left(conn);
+      if (interest.idle) this.interests.retire(interest, this.closing ? 0 : this.config.interestLingerMs);
     }
     const reason = conn.closeReason ?? CloseReason.ClientClosed;
     this.metrics.connectionsClosed.inc({ reason });
@@ -248,84 +166,15 @@ export class Hub {
     );
   }
 
-  private startAgeLimit(conn: SseConnection): NodeJS.Timeout {
-    // ±10% jitter so streams opened together do not all end (and reconnect) together.
-    const age = this.config.maxConnectionAgeMs * (0.9 + Math.random() * 0.2);
-    const timer = setTimeout(() => conn.close(CloseReason.MaxAge), age);
-    timer.unref();
-    return timer;
-  }
-
-  private startExpiry(conn: SseConnection, expiresAt: number): { cancel(): void } {
-    let timer: NodeJS.Timeout;
-    // Always through a timer, even when already due: open() registers its teardown listener first.
-    const arm = (): void => {
-      const fire = (): void => (Date.now() >= expiresAt ? conn.close(CloseReason.TokenExpired) : arm());
-      timer = setTimeout(fire, Math.max(0, Math.min(expiresAt - Date.now(), MAX_TIMER_MS)));
-      timer.unref();
-    };
-    arm();
-    return { cancel: () => clearTimeout(timer) };
-  }
-
   private beat(): void {
-    for (const conn of this.connections) {
-      if (!conn.writer.wroteSinceTick) conn.send(HEARTBEAT_FRAME);
-      conn.writer.wroteSinceTick = false;
-    }
+    for (const conn of this.connections) conn.heartbeat();
     this.replay.trim();
-  }
-
-  // --- interest and bus subscriptions -----------------------------------------------------------
-
-  private acquire(pattern: string): Interest {
-    let interest = this.interests.get(pattern);
-    if (interest) {
-      this.lingering.delete(interest);
-      clearTimeout(interest.lingerTimer);
-      interest.lingerTimer = undefined;
-    } else {
-      interest = new Interest(pattern, ++this.interestOrder);
-      this.interests.set(pattern, interest);
-      interest.ready = this.subscribe(interest);
-    }
-    interest.pending++;
-    return interest;
-  }
-
-  private async subscribe(interest: Interest): Promise<void> {
-    const { subscription, since } = await this.bus.subscribe(interest.pattern, (msg) => this.onMessage(interest, msg));
-    if (interest.released) return subscription.unsubscribe();
-    interest.subscription = subscription;
-    interest.coveredSince = this.bus.isConnected() ? since : Number.POSITIVE_INFINITY;
-    this.index.add(interest.pattern, interest);
-  }
-
-  private release(interest: Interest): void {
-    if (this.closing || this.config.interestLingerMs === 0) return this.drop(interest);
-    this.lingering.add(interest);
-    interest.lingerTimer = setTimeout(() => this.drop(interest), this.config.interestLingerMs);
-    interest.lingerTimer.unref();
-    if (this.lingering.size > this.config.maxLingeringSubscriptions) {
-      const oldest = this.lingering.values().next().value;
-      if (oldest) this.drop(oldest);
-    }
-  }
-
-  private drop(interest: Interest): void {
-    if (interest.released) return;
-    interest.released = true;
-    clearTimeout(interest.lingerTimer);
-    this.lingering.delete(interest);
-    this.interests.delete(interest.pattern);
-    this.index.remove(interest.pattern, interest);
-    interest.subscription?.unsubscribe();
   }
 
   // --- fan-out ----------------------------------------------------------------------------------
 
   private onMessage(via: Interest, msg: BusMessage): void {
-    const matches = this.index.match(msg.subject);
+    const matches = this.interests.match(msg.subject);
     for (const interest of matches) if (interest.order < via.order) return; // an older subscription carries it
     if (!matches.includes(via) || msg.seq <= this.lastSeq) return;
     this.lastSeq = msg.seq;
@@ -359,18 +208,12 @@ export class Hub {
     return encodeEventFrame(formatEventId(this.bus.epoch, msg.seq), eventType, msg.data);
   }
 
+  /** Only for a bus whose coverage breaks when it is away (core NATS). */
   private onBusStatus(status: BusStatus): void {
-    // A durable bus (JetStream) redelivers what it missed: its coverage never breaks.
-    if (this.bus.durable) return;
-    if (status.type === 'disconnected') {
-      for (const interest of this.interests.values()) interest.coveredSince = Number.POSITIVE_INFINITY;
-      return;
-    }
+    if (status.type === 'disconnected') return this.interests.coverageLost();
     const head = this.bus.head();
-    for (const interest of this.interests.values()) if (interest.subscription) interest.coveredSince = head;
+    this.interests.coveredFrom(head);
     if (!status.lostMessages) return;
-    for (const conn of this.connections) {
-      if (conn.attached) this.sendReset(conn, ResetReason.BusReconnected, formatEventId(this.bus.epoch, conn.lastSeq), head);
-    }
+    for (const conn of this.connections) if (conn.joined) this.resumer.resetAfterLoss(conn, head);
   }
 }

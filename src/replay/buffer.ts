@@ -58,7 +58,7 @@ class SeqLog {
   }
 }
 
-export type ReplayResult = { readonly complete: true; readonly frames: Buffer[]; readonly lastSeq: number } | { readonly complete: false };
+export type ReplayResult = { readonly complete: true; readonly frames: Buffer[] } | { readonly complete: false };
 
 export class ReplayBuffer {
   private readonly log = new SeqLog();
@@ -104,14 +104,8 @@ export class ReplayBuffer {
       if (seq > afterSeq && matches(subject)) return { complete: false };
     }
     const frames: Buffer[] = [];
-    let lastSeq = afterSeq;
-    for (const entry of this.log.after(afterSeq)) {
-      if (matches(entry.subject)) {
-        frames.push(entry.frame);
-        lastSeq = entry.seq;
-      }
-    }
-    return { complete: true, frames, lastSeq };
+    for (const entry of this.log.after(afterSeq)) if (matches(entry.subject)) frames.push(entry.frame);
+    return { complete: true, frames };
   }
 
   /**
@@ -129,7 +123,7 @@ export class ReplayBuffer {
       if (entries && entries.length > 0) found = found.length === 0 ? entries : found.concat(entries);
     }
     if (subjects.length > 1) found.sort((a, b) => a.seq - b.seq);
-    return { complete: true, frames: found.map((entry) => entry.frame), lastSeq: found.length > 0 ? found[found.length - 1]!.seq : afterSeq };
+    return { complete: true, frames: found.map((entry) => entry.frame) };
   }
 
   /** Evict what is past any bound. Called on append and before reads. */

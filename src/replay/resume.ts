@@ -1,60 +1,117 @@
 /**
- * Deciding how a stream that sent Last-Event-ID catches up: from the replay buffer, from the bus's
- * own history, not at all (its id is ahead of this node), or with a `hub.reset`.
+ * Catch up, then go live: a stream that just joined the fan-out gets what it missed after its
+ * Last-Event-ID (from the history port), or a `hub.reset`, then the position frame, then the live
+ * events. Live events that arrive while the bus's history is read are held by the connection and
+ * written after it.
  */
-import { hasWildcard, subjectMatches } from '../bus/subject.js';
-import type { ReplayBuffer } from './buffer.js';
-import { parseEventId } from './event-id.js';
-
-export const ResetReason = {
-  /** The id is not from this hub's sequence (another process, malformed, or from the future). */
-  UnknownId: 'unknown-id',
-  /** Events after the id on these topics were evicted from the replay buffer (and the bus keeps none). */
-  HistoryGone: 'history-gone',
-  /** This node was not subscribed to one of the topics for the whole gap. */
-  NotCovered: 'not-covered',
-  /** More events were missed than one resume may read back (HUB_HISTORY_MAX_EVENTS). */
-  TooFarBehind: 'too-far-behind',
-  /** The bus was away; events published meanwhile may never have reached this node. */
-  BusReconnected: 'bus-reconnected',
-} as const;
-export type ResetReason = (typeof ResetReason)[keyof typeof ResetReason];
+import type { Logger } from '../log.js';
+import type { HubMetrics } from '../metrics.js';
+import { CloseReason, type SseConnection } from '../sse/connection.js';
+import { HubEventType, encodeFrame } from '../sse/frame.js';
+import { formatEventId, parseEventId } from './event-id.js';
+import { ResetReason, type CatchUp, type History } from './history.js';
 
 export type ResumePlan =
-  /** Everything missed is in the replay buffer: these frames, then live. */
-  | { readonly kind: 'replay'; readonly frames: readonly Buffer[]; readonly lastSeq: number }
-  /** The id is ahead of this node (shared ids, another replica was faster): skip up to it. */
+  | CatchUp
+  /** The id is ahead of this node (cluster-wide ids, another replica was faster): skip up to it. */
   | { readonly kind: 'ahead'; readonly after: number }
-  /** Read (after, position] back from the bus before going live. */
-  | { readonly kind: 'history'; readonly after: number }
-  | { readonly kind: 'reset'; readonly reason: ResetReason };
+  /** The bus's history is being read: the catch-up comes when it is in. */
+  | { readonly kind: 'history'; readonly read: Promise<CatchUp> };
 
 export interface ResumeContext {
   readonly epoch: string;
   /** The bus head when the stream joins the live fan-out. */
   readonly position: number;
-  /** Ids are the same on every node (JetStream). */
-  readonly sharedIds: boolean;
-  /** The bus can read history back (JetStream). */
-  readonly busHasHistory: boolean;
+  /** Every node numbers events alike (`Bus.clusterWideIds`). */
+  readonly clusterWideIds: boolean;
   /** The latest moment (seq) from which all of the stream's patterns have been covered. */
   readonly coveredSince: number;
-  readonly replay: ReplayBuffer;
   readonly patterns: readonly string[];
+  readonly history: History;
 }
 
 export function planResume(lastEventId: string, ctx: ResumeContext): ResumePlan {
   const parsed = parseEventId(lastEventId, ctx.epoch);
   if (!parsed.known) return { kind: 'reset', reason: ResetReason.UnknownId };
   const after = parsed.seq;
-  if (after > ctx.position) return ctx.sharedIds ? { kind: 'ahead', after } : { kind: 'reset', reason: ResetReason.UnknownId };
+  if (after > ctx.position) return ctx.clusterWideIds ? { kind: 'ahead', after } : { kind: 'reset', reason: ResetReason.UnknownId };
+  const read = ctx.history.read({ after, upTo: ctx.position, patterns: ctx.patterns, coveredSince: ctx.coveredSince });
+  return read instanceof Promise ? { kind: 'history', read } : read;
+}
 
-  const fallback: ResumePlan = ctx.busHasHistory ? { kind: 'history', after } : { kind: 'reset', reason: ResetReason.NotCovered };
-  if (ctx.coveredSince > after) return fallback;
-  // Literal topics read their own per-subject log; only wildcards scan the whole buffer.
-  const replay = ctx.patterns.some(hasWildcard)
-    ? ctx.replay.after(after, (subject) => ctx.patterns.some((pattern) => subjectMatches(pattern, subject)))
-    : ctx.replay.afterOnSubjects(after, ctx.patterns);
-  if (!replay.complete) return ctx.busHasHistory ? fallback : { kind: 'reset', reason: ResetReason.HistoryGone };
-  return { kind: 'replay', frames: replay.frames, lastSeq: replay.lastSeq };
+export interface ResumerOptions {
+  readonly history: History;
+  /** `Bus.clusterWideIds`. */
+  readonly clusterWideIds: boolean;
+  /** `Bus.epoch`, read at each use: JetStream learns its epoch once its stream is set up. */
+  readonly epoch: () => string;
+  readonly metrics: HubMetrics;
+  readonly log: Logger;
+}
+
+export class Resumer {
+  constructor(private readonly options: ResumerOptions) {}
+
+  /**
+   * `conn` has just joined the fan-out at `position`, and no bus message can arrive before this
+   * returns: what is written now comes before any live event, so nothing is lost or repeated.
+   */
+  start(conn: SseConnection, lastEventId: string | undefined, position: number, coveredSince: number): void {
+    conn.holdLive();
+    if (lastEventId === undefined) return this.goLive(conn, position);
+    const { history, clusterWideIds } = this.options;
+    const plan = planResume(lastEventId, { epoch: this.options.epoch(), position, clusterWideIds, coveredSince, patterns: conn.patterns, history });
+    if (plan.kind === 'ahead') return this.goLive(conn, plan.after);
+    if (plan.kind === 'history') return void this.finishFromBus(conn, lastEventId, plan.read, position);
+    this.finish(conn, plan, lastEventId, position);
+  }
+
+  /** The bus was away and may have lost events: a joined stream starts over from `position`. */
+  resetAfterLoss(conn: SseConnection, position: number): void {
+    this.reset(conn, ResetReason.BusReconnected, formatEventId(this.options.epoch(), conn.lastSeq), position);
+  }
+
+  private async finishFromBus(conn: SseConnection, lastEventId: string, read: Promise<CatchUp>, position: number): Promise<void> {
+    try {
+      const catchUp = await read;
+      if (conn.closed) return;
+      this.finish(conn, catchUp, lastEventId, position);
+    } catch (err) {
+      // The client keeps its Last-Event-ID and tries again after its retry delay: no reset needed.
+      this.options.log.warn({ err, conn: conn.id }, 'reading history from the bus failed; closing the stream');
+      conn.close(CloseReason.BusUnavailable);
+    }
+  }
+
+  private finish(conn: SseConnection, catchUp: CatchUp, lastEventId: string, position: number): void {
+    if (catchUp.kind === 'replay') this.replay(conn, catchUp.frames);
+    else this.reset(conn, catchUp.reason, lastEventId, position);
+    this.goLive(conn, position);
+  }
+
+  private replay(conn: SseConnection, frames: readonly Buffer[]): void {
+    const bytes = conn.sendReplay(frames);
+    const { metrics } = this.options;
+    metrics.replaysServed.inc();
+    metrics.eventsDelivered.inc(frames.length);
+    metrics.bytesWritten.inc(bytes);
+  }
+
+  private reset(conn: SseConnection, reason: ResetReason, lastEventId: string, position: number): void {
+    const data = JSON.stringify({ reason, lastEventId });
+    // The reset carries the current position as its id: a reconnect after it resumes from here.
+    conn.send(encodeFrame({ id: formatEventId(this.options.epoch(), position), event: HubEventType.Reset, data }));
+    conn.positionAt(position);
+    this.options.metrics.resetsSent.inc({ reason });
+  }
+
+  /**
+   * Always after any replay: its id is the position, so a reconnect from here (even by a client that
+   * got no event at all) resumes exactly; it also tells the client it is live now.
+   */
+  private goLive(conn: SseConnection, position: number): void {
+    conn.positionAt(position);
+    conn.send(encodeFrame({ id: formatEventId(this.options.epoch(), position), event: HubEventType.Open, data: '{}' }));
+    conn.goLive();
+  }
 }

@@ -1,8 +1,9 @@
 /**
- * One open event stream. Everything that ends it (client gone, slow consumer, shutdown, age limit)
- * goes through one AbortSignal, so teardown runs once and in one place.
+ * One open event stream. Everything that ends it (client gone, slow consumer, shutdown, age limit,
+ * token expiry) goes through one AbortSignal, so teardown runs once and in one place.
  */
 import type { ServerResponse } from 'node:http';
+import { HEARTBEAT_FRAME } from './frame.js';
 import { SseWriter } from './writer.js';
 
 export const CloseReason = {
@@ -27,16 +28,27 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   Connection: 'close',
 });
 
+/** Where a stream is on its way in: waiting for its subscriptions, catching up, then live. */
+const Stage = { Opening: 'opening', CatchingUp: 'catching-up', Live: 'live' } as const;
+type Stage = (typeof Stage)[keyof typeof Stage];
+
+// setTimeout holds at most 2^31-1 ms (~24.8 days); a later deadline is re-armed when that passes.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export class SseConnection {
   private readonly controller = new AbortController();
   readonly writer: SseWriter;
   readonly openedAt = Date.now();
-  /** Highest event seq written: a frame at or below it is a duplicate and is skipped. */
-  lastSeq = 0;
-  /** Joined the live fan-out (after any replay). */
-  attached = false;
-  /** Events written to this stream (replayed and live). */
-  delivered = 0;
+  private position = 0;
+  private deliveredCount = 0;
+  private stage: Stage = Stage.Opening;
+  /**
+   * Live events that arrive while the stream catches up are held here, bounded like the writer,
+   * and written once it goes live; undefined when there are none.
+   */
+  private held: Array<[seq: number, frame: Buffer]> | undefined = undefined;
+  private heldBytes = 0;
+  private readonly deadlines: NodeJS.Timeout[] = [];
 
   constructor(
     readonly id: string,
@@ -70,42 +82,91 @@ export class SseConnection {
     return this.closed ? (this.controller.signal.reason as CloseReason) : undefined;
   }
 
-  /**
-   * Live events that arrive while the stream catches up from the bus are held here, bounded like
-   * the writer, and written once the history is out.
-   */
-  private held: Array<[seq: number, frame: Buffer]> | undefined;
-  private heldBytes = 0;
-
-  hold(): void {
-    this.held = [];
+  /** Highest event seq this stream is at: a frame at or below it is a duplicate and is skipped. */
+  get lastSeq(): number {
+    return this.position;
   }
 
-  release(): void {
+  /** Events written to this stream (replayed and live). */
+  get delivered(): number {
+    return this.deliveredCount;
+  }
+
+  /** In the live fan-out (it may still be catching up). */
+  get joined(): boolean {
+    return this.stage !== Stage.Opening;
+  }
+
+  /**
+   * Joins the fan-out while the stream catches up: live events are held until goLive(), so they
+   * follow the history that is written meanwhile.
+   */
+  holdLive(): void {
+    this.stage = Stage.CatchingUp;
+  }
+
+  /** Caught up: write the live events held meanwhile (minus those the catch-up already covered). */
+  goLive(): void {
     const held = this.held ?? [];
+    this.stage = Stage.Live;
     this.held = undefined;
     this.heldBytes = 0;
     for (const [seq, frame] of held) this.deliver(seq, frame);
   }
 
+  /** The stream is at `seq` (a position frame or a reset said so): events up to it are not sent. */
+  positionAt(seq: number): void {
+    this.position = Math.max(this.position, seq);
+  }
+
   /** Write an event frame unless this stream already has it (or something later). */
   deliver(seq: number, frame: Buffer): boolean {
-    if (seq <= this.lastSeq) return false;
-    if (this.held) {
-      this.held.push([seq, frame]);
+    if (seq <= this.position) return false;
+    if (this.stage === Stage.CatchingUp) {
+      (this.held ??= []).push([seq, frame]);
       this.heldBytes += frame.length;
       if (this.heldBytes > this.maxBufferedBytes) this.close(CloseReason.SlowConsumer);
       return true;
     }
-    this.lastSeq = seq;
-    this.delivered++;
+    this.position = seq;
+    this.deliveredCount++;
     this.writer.write(frame);
     return true;
   }
 
-  /** Write a frame that is not a numbered event (heartbeat, retry, reset, position). */
+  /** Write replayed event frames; returns their bytes. */
+  sendReplay(frames: readonly Buffer[]): number {
+    let bytes = 0;
+    for (const frame of frames) bytes += frame.length;
+    // A replay is bounded (replay buffer, HUB_HISTORY_MAX_EVENTS) and shares its frames: let it through
+    // the slow-consumer limit, which is there for live events that pile up.
+    this.writer.allow(bytes);
+    for (const frame of frames) this.writer.write(frame);
+    this.deliveredCount += frames.length;
+    return bytes;
+  }
+
+  /** Write a frame that is not a numbered event (retry, reset, position). */
   send(frame: Buffer): void {
     this.writer.write(frame);
+  }
+
+  /** One heartbeat interval has passed: a stream that wrote nothing during it gets a comment line. */
+  heartbeat(): void {
+    this.writer.tick(HEARTBEAT_FRAME);
+  }
+
+  /** End the stream with `reason` at `at` (epoch ms), unless it ends before. */
+  closeAt(at: number, reason: CloseReason): void {
+    // Always through a timer, even when already due: the stream never ends inside the call that
+    // opens it, whatever its opener still has to set up.
+    const arm = (): void => {
+      const fire = (): void => (Date.now() >= at ? this.close(reason) : arm());
+      const timer = setTimeout(fire, Math.max(0, Math.min(at - Date.now(), MAX_TIMER_MS)));
+      timer.unref();
+      this.deadlines.push(timer);
+    };
+    arm();
   }
 
   close(reason: CloseReason): void {
@@ -113,6 +174,7 @@ export class SseConnection {
   }
 
   private teardown(): void {
+    for (const timer of this.deadlines) clearTimeout(timer);
     const reason = this.closeReason;
     if (reason === CloseReason.SlowConsumer) {
       // Its socket is full: a graceful end would wait behind the backlog. Cut it; the client

@@ -42,8 +42,8 @@ export class SseWriter {
   private closed = false;
   /** Extra bytes allowed above the limit, for a replay the hub chose to send (it is bounded itself). */
   private allowance = 0;
-  /** Set on every write; the hub's heartbeat ticker clears it and beats only where it stayed clear. */
-  wroteSinceTick = true;
+  /** Set on every write, cleared by tick(): a stream that stayed quiet for a whole tick gets a heartbeat. */
+  private wroteSinceTick = true;
   bytesWritten = 0;
 
   private readonly onDrain = (): void => {
@@ -90,6 +90,12 @@ export class SseWriter {
         setImmediate(flushDirty);
       }
     }
+  }
+
+  /** One heartbeat interval has passed: write `heartbeat` if nothing else was written during it. */
+  tick(heartbeat: Buffer): void {
+    if (!this.wroteSinceTick) this.write(heartbeat);
+    this.wroteSinceTick = false;
   }
 
   /** Let `bytes` more than the usual limit be pending until the next drain (a replay burst). */
