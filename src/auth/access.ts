@@ -10,7 +10,7 @@ import { ErrorCode, HubError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { Action } from './claims.js';
 import { presentedToken, type RequestFields } from './credentials.js';
-import { anyCovers } from './patterns.js';
+import { anyCovers } from '../topics/coverage.js';
 import { TokenVerifier } from './verifier.js';
 
 export { Action };

@@ -8,7 +8,7 @@
  * or with other applications' claims in a shared token; two lists, one per action, of NATS topic
  * patterns relative to the hub's subject prefix. A missing list grants nothing.
  */
-import { checkTopic } from '../bus/subject.js';
+import { checkTopic } from '../topics/subject.js';
 
 export const CLAIM = 'ssehub';
 

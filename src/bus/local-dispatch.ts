@@ -4,7 +4,7 @@
  * ordered consumer and fans out locally) both dispatch through it.
  */
 import type { BusMessage, BusSubscription, MessageHandler } from './bus.js';
-import { PatternIndex } from './pattern-index.js';
+import { PatternIndex } from '../topics/pattern-index.js';
 
 interface LocalSubscription extends BusSubscription {
   readonly onMessage: MessageHandler;

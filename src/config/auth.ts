@@ -3,7 +3,7 @@
  * and the topic patterns open without one. No key at all: open (development) mode.
  */
 import { createPublicKey } from 'node:crypto';
-import { checkTopic } from '../bus/subject.js';
+import { checkTopic } from '../topics/subject.js';
 import { ConfigError } from '../errors.js';
 import { int, list, matching, NONE, optional, text, type Parser } from './parsers.js';
 import { readRows, setting, type Env, type ValuesOf } from './setting.js';

@@ -1,5 +1,5 @@
 /** Settings of the bus: which NATS servers (none: the embedded bus), and where topics live in NATS. */
-import { validateSubjectPrefix } from '../bus/subject.js';
+import { validateSubjectPrefix } from '../topics/subject.js';
 import { ConfigError } from '../errors.js';
 import { checkedBy, list, NONE } from './parsers.js';
 import { setting, type ValuesOf } from './setting.js';

@@ -4,7 +4,7 @@
  */
 import type { HttpBindings } from '@hono/node-server';
 import type { Config } from '../config.js';
-import { SubjectSpace } from '../bus/subject.js';
+import { SubjectSpace } from '../topics/subject.js';
 import type { Hub } from '../hub/hub.js';
 import type { Logger } from '../log.js';
 import { createGuards, type Guards } from './guards.js';

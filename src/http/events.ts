@@ -7,7 +7,7 @@
 import type { Context } from 'hono';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { ErrorCode, HubError } from '../errors.js';
-import { checkTopic } from '../bus/subject.js';
+import { checkTopic } from '../topics/subject.js';
 import { Action } from '../auth/access.js';
 import { clientAddress } from '../limits/client-address.js';
 import { MAX_ID_LENGTH } from '../replay/event-id.js';

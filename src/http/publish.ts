@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import { ErrorCode, HubError } from '../errors.js';
-import { checkTopic } from '../bus/subject.js';
+import { checkTopic } from '../topics/subject.js';
 import { checkEventType } from '../sse/frame.js';
 import { Action } from '../auth/access.js';
 import { clientAddress } from '../limits/client-address.js';

@@ -4,7 +4,7 @@
  * `maxLingering` of them do, the oldest going first.
  */
 import type { Bus, BusMessage } from '../bus/bus.js';
-import { PatternIndex } from '../bus/pattern-index.js';
+import { PatternIndex } from '../topics/pattern-index.js';
 import { Interest } from './interest.js';
 
 export interface InterestTableOptions {

@@ -4,7 +4,7 @@
  * reads it asks which bus it has.
  */
 import type { Bus, BusMessage } from '../bus/bus.js';
-import { hasWildcard, subjectMatches } from '../bus/subject.js';
+import { hasWildcard, subjectMatches } from '../topics/subject.js';
 import type { ReplayBuffer } from './buffer.js';
 
 export const ResetReason = {

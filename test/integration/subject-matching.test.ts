@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from 'nats';
-import { subjectMatches } from '../../src/bus/subject.js';
-import { PatternIndex } from '../../src/bus/pattern-index.js';
+import { subjectMatches } from '../../src/topics/subject.js';
+import { PatternIndex } from '../../src/topics/pattern-index.js';
 import { startNatsServer, type NatsServer } from '../helpers/nats-server.js';
 import { sleep } from '../helpers/wait.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { anyCovers, patternCovers } from '../../src/auth/patterns.js';
-import { checkTopic, subjectMatches } from '../../src/bus/subject.js';
+import { anyCovers, patternCovers } from '../../src/topics/coverage.js';
+import { checkTopic, subjectMatches } from '../../src/topics/subject.js';
 
 describe('patternCovers (NATS semantics)', () => {
   it.each([

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkTopic, subjectMatches, SubjectSpace } from '../../src/bus/subject.js';
-import { PatternIndex } from '../../src/bus/pattern-index.js';
+import { checkTopic, subjectMatches, SubjectSpace } from '../../src/topics/subject.js';
+import { PatternIndex } from '../../src/topics/pattern-index.js';
 
 const rules = { maxLength: 64, allowWildcards: true };
 
