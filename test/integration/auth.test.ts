@@ -101,7 +101,7 @@ describe('token authorization [auth]', () => {
     ],
     ['without exp', () => mint({ subscribe: ['>'] }, { ...good, expiresIn: null }), 'token_invalid', /exp/],
     ['with a malformed claim', () => mint({}, { ...good, payload: { ssehub: { subscribe: 'user.>' } } }), 'token_invalid', /must be an array/],
-    ['that is not a JWT', async () => 'not-a-jwt', 'token_invalid', /./],
+    ['that is not a JWT', async () => 'not-a-jwt', 'token_invalid', /^token rejected: Invalid Compact JWS$/],
   ];
 
   for (const [name, make, code, reason] of badTokens) {
