@@ -11,9 +11,9 @@ import { type Aggregator, Counter, Gauge, Histogram, Registry, collectDefaultMet
 
 /** The names the demo's figures read back from a registry (its own or the pod's), besides their definitions below. */
 export const FigureMetric = {
+  busConnected: 'ssehub_bus_connected',
   connections: 'ssehub_connections',
   busSubscriptions: 'ssehub_bus_subscriptions',
-  busConnected: 'ssehub_bus_connected',
   eventsPublished: 'ssehub_events_published_total',
   eventsReceived: 'ssehub_events_received_total',
   eventsDelivered: 'ssehub_events_delivered_total',
