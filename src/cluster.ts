@@ -3,10 +3,12 @@
  * primary accepts connections and hands them to the workers in turn; each worker is a whole hub
  * (its own streams, bus subscriptions, replay buffer and id epoch) and the primary carries no
  * events. Workers learn of every event from NATS, which is why config/server.ts requires NATS_URL here.
+ * The primary also answers the workers' /metrics for the whole pod (src/pod-metrics.ts).
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
+import { PodMetricsCollector } from './pod-metrics.js';
 
 // A worker that keeps dying is a bug or a bad environment, not bad luck: stop restarting it.
 const RESTART_WINDOW_MS = 60_000;
@@ -17,6 +19,8 @@ export function superviseWorkers(config: Config, log: Logger): void {
   let stopping = false;
   const restarts: number[] = [];
   const fork = (): Worker => cluster.fork();
+  // Before the first fork, so no worker's scrape finds the primary deaf.
+  new PodMetricsCollector(log);
   for (let i = 0; i < config.workers; i++) fork();
   log.info({ workers: config.workers }, 'cluster primary started');
 

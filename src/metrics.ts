@@ -1,8 +1,46 @@
 /**
  * The hub's Prometheus metrics. No per-topic labels: topic counts are unbounded, label sets must not be.
  * Hot-path counters are bumped once per event (with the recipient count), never once per recipient.
+ *
+ * With HUB_WORKERS > 1 a scrape answers for the whole pod: the primary adds up every worker's
+ * registry (src/pod-metrics.ts), each metric by its `aggregator`. Counters and histograms are summed
+ * (prom-client's default): the pod opened, received and delivered what its workers did together.
+ * Each gauge says below how it combines, and why.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { type Aggregator, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The names the demo's figures read back from a registry (its own or the pod's), besides their definitions below. */
+export const FigureMetric = {
+  busConnected: 'ssehub_bus_connected',
+  connections: 'ssehub_connections',
+  busSubscriptions: 'ssehub_bus_subscriptions',
+  eventsPublished: 'ssehub_events_published_total',
+  eventsReceived: 'ssehub_events_received_total',
+  eventsDelivered: 'ssehub_events_delivered_total',
+  bytesWritten: 'ssehub_bytes_written_total',
+} as const;
+
+const DEFAULT_METRICS_PREFIX = 'ssehub_';
+
+/**
+ * prom-client's default metrics whose pod value is not the sum of the workers' (the rest, CPU,
+ * memory and heap, add up to the pod's use, which is what its resource limits count).
+ */
+const DEFAULT_METRIC_AGGREGATORS: Readonly<Record<string, Aggregator>> = {
+  // The worst worker, not the average (prom-client averages these): a stream on a stalled worker
+  // waits however idle the others are, and an average over N workers hides one stuck worker.
+  nodejs_eventloop_lag_seconds: 'max',
+  nodejs_eventloop_lag_mean_seconds: 'max',
+  nodejs_eventloop_lag_stddev_seconds: 'max',
+  nodejs_eventloop_lag_p50_seconds: 'max',
+  nodejs_eventloop_lag_p90_seconds: 'max',
+  nodejs_eventloop_lag_p99_seconds: 'max',
+  // The file descriptor limit is per process: an open/max alert must see the worker nearest its limit.
+  process_open_fds: 'max',
+  process_max_fds: 'min',
+  // The youngest worker's start, so a worker restart shows (prom-client leaves this out of a pod's answer).
+  process_start_time_seconds: 'max',
+};
 
 export class HubMetrics {
   readonly registry = new Registry();
@@ -14,11 +52,11 @@ export class HubMetrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
-  readonly eventsPublished = new Counter({ name: 'ssehub_events_published_total', help: 'Events accepted by POST /publish.', registers: [this.registry] });
-  readonly eventsReceived = new Counter({ name: 'ssehub_events_received_total', help: 'Events received from the bus and fanned out.', registers: [this.registry] });
-  readonly eventsDelivered = new Counter({ name: 'ssehub_events_delivered_total', help: 'Event frames queued to subscribers (live and replayed).', registers: [this.registry] });
+  readonly eventsPublished = new Counter({ name: FigureMetric.eventsPublished, help: 'Events accepted by POST /publish.', registers: [this.registry] });
+  readonly eventsReceived = new Counter({ name: FigureMetric.eventsReceived, help: 'Events received from the bus and fanned out.', registers: [this.registry] });
+  readonly eventsDelivered = new Counter({ name: FigureMetric.eventsDelivered, help: 'Event frames queued to subscribers (live and replayed).', registers: [this.registry] });
   readonly eventsRejected = new Counter({ name: 'ssehub_bus_events_rejected_total', help: 'Bus messages dropped because their event type is invalid or reserved.', registers: [this.registry] });
-  readonly bytesWritten = new Counter({ name: 'ssehub_bytes_written_total', help: 'Bytes of event frames queued to subscribers.', registers: [this.registry] });
+  readonly bytesWritten = new Counter({ name: FigureMetric.bytesWritten, help: 'Bytes of event frames queued to subscribers.', registers: [this.registry] });
   readonly slowConsumers = new Counter({ name: 'ssehub_slow_consumer_closes_total', help: 'Streams closed because their unsent bytes passed HUB_MAX_BUFFERED_BYTES.', registers: [this.registry] });
   readonly replaysServed = new Counter({ name: 'ssehub_replays_served_total', help: 'Resumes answered from the replay buffer without loss.', registers: [this.registry] });
   readonly resetsSent = new Counter({ name: 'ssehub_resets_sent_total', help: 'hub.reset events sent.', labelNames: ['reason'] as const, registers: [this.registry] });
@@ -42,14 +80,33 @@ export class HubMetrics {
   });
 
   constructor(gauges: { connections: () => number; busSubscriptions: () => number; replayEvents: () => number; replayBytes: () => number; busConnected: () => boolean }) {
-    const gauge = (name: string, help: string, read: () => number): void => {
-      new Gauge({ name, help, registers: [this.registry], collect() { this.set(read()); } });
+    const gauge = (name: string, help: string, aggregator: Aggregator, read: () => number): void => {
+      new Gauge({ name, help, aggregator, registers: [this.registry], collect() { this.set(read()); } });
     };
-    gauge('ssehub_connections', 'Open event streams.', gauges.connections);
-    gauge('ssehub_bus_subscriptions', 'Bus subscriptions held (one per distinct topic pattern, lingering ones included).', gauges.busSubscriptions);
-    gauge('ssehub_replay_events', 'Events held in the replay buffer.', gauges.replayEvents);
-    gauge('ssehub_replay_bytes', 'Bytes held in the replay buffer.', gauges.replayBytes);
-    gauge('ssehub_bus_connected', '1 while the bus is connected.', () => (gauges.busConnected() ? 1 : 0));
-    collectDefaultMetrics({ register: this.registry, prefix: 'ssehub_' });
+    gauge(FigureMetric.connections, 'Open event streams.', 'sum', gauges.connections);
+    // Each worker holds its own subscriptions on NATS: the pod holds their sum.
+    gauge(FigureMetric.busSubscriptions, 'Bus subscriptions held (one per distinct topic pattern, lingering ones included).', 'sum', gauges.busSubscriptions);
+    // HUB_REPLAY_MAX_EVENTS and _BYTES bound each worker's buffer on its own: the fullest one is what
+    // those limits are compared with (the pod's memory is ssehub_process_resident_memory_bytes).
+    gauge('ssehub_replay_events', 'Events held in the replay buffer.', 'max', gauges.replayEvents);
+    gauge('ssehub_replay_bytes', 'Bytes held in the replay buffer.', 'max', gauges.replayBytes);
+    // 1 only while every worker is connected: a worker cut off from the bus fails its own streams
+    // however well the others do, and an alert on == 0 must fire for it.
+    gauge(FigureMetric.busConnected, '1 while the bus is connected.', 'min', () => (gauges.busConnected() ? 1 : 0));
+    collectDefaultMetrics({ register: this.registry, prefix: DEFAULT_METRICS_PREFIX });
+    for (const [name, aggregator] of Object.entries(DEFAULT_METRIC_AGGREGATORS)) {
+      // prom-client takes no aggregator option for its default metrics; each keeps it as a plain field.
+      const metric = this.registry.getSingleMetric(DEFAULT_METRICS_PREFIX + name) as { aggregator: Aggregator } | undefined;
+      if (metric) metric.aggregator = aggregator;
+    }
   }
+}
+
+/** The figures /demo/stats shows, read from a registry: this hub's own, or the pod's (src/pod-metrics.ts). */
+export type HubFigures = Omit<Record<keyof typeof FigureMetric, number>, 'busConnected'> & { readonly busConnected: boolean };
+
+export async function readFigures(registry: Registry): Promise<HubFigures> {
+  const total = async (name: string): Promise<number> => ((await registry.getSingleMetric(name)?.get())?.values ?? []).reduce((sum, v) => sum + v.value, 0);
+  const figures = Object.fromEntries(await Promise.all(Object.entries(FigureMetric).map(async ([key, name]) => [key, await total(name)] as const)));
+  return { ...(figures as Record<keyof typeof FigureMetric, number>), busConnected: figures.busConnected === 1 };
 }

@@ -1,6 +1,6 @@
 /**
  * What browsers load from the hub: the client library at /client/ssehub.js (types at /client/ssehub.d.ts)
- * and, unless HUB_DEMO=0, the demo page at / with the hub's figures at /demo/stats.
+ * and, unless HUB_DEMO=0, the demo page at / with the figures at /demo/stats (the whole pod's, as /metrics).
  *
  * The files live in client/ (the library compiled to client/dist/ by `npm run build`). They are read
  * once at start and served from memory with an ETag, so a reload costs a 304.
@@ -8,9 +8,10 @@
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import type { Context } from 'hono';
-import type { Counter } from 'prom-client';
 import { ErrorCode, HubError } from '../errors.js';
 import type { Hub } from '../hub/hub.js';
+import { readFigures } from '../metrics.js';
+import { podMetrics } from '../pod-metrics.js';
 import type { HttpDeps } from './deps.js';
 import { errorResponse } from './respond.js';
 
@@ -43,10 +44,6 @@ function serve(hub: Hub, file: StaticFile | undefined, missing: string) {
   };
 }
 
-async function total(counter: Counter<string>): Promise<number> {
-  return (await counter.get()).values.reduce((sum, v) => sum + v.value, 0);
-}
-
 const NOT_BUILT = 'the client library is not built on this hub: run "npm run build"';
 const DEMO_MISSING = 'the demo files are missing from client/demo/';
 // A module script from another origin is fetched with CORS: pages anywhere may import the library.
@@ -75,25 +72,11 @@ export function demoStyles({ hub }: HttpDeps) {
   return serve(hub, load('demo/demo.css', 'text/css; charset=utf-8'), DEMO_MISSING);
 }
 
-export function demoStats({ hub }: HttpDeps) {
+// The pod's figures, as /metrics gives them: with HUB_WORKERS > 1, every worker's together.
+export function demoStats({ hub, config, log }: HttpDeps) {
+  const pod = podMetrics(hub.metrics.registry, config, log);
   return async (c: Context): Promise<Response> => {
-    const { metrics } = hub;
-    const [published, received, delivered, bytes] = await Promise.all([
-      total(metrics.eventsPublished),
-      total(metrics.eventsReceived),
-      total(metrics.eventsDelivered),
-      total(metrics.bytesWritten),
-    ]);
-    const stats = {
-      bus: hub.bus.kind,
-      busConnected: hub.bus.isConnected(),
-      connections: hub.connectionCount,
-      busSubscriptions: hub.subscriptionCount,
-      eventsPublished: published,
-      eventsReceived: received,
-      eventsDelivered: delivered,
-      bytesWritten: bytes,
-    };
-    return c.json(stats, 200, { 'Cache-Control': 'no-store' });
+    const figures = await readFigures(await pod.read());
+    return c.json({ bus: hub.bus.kind, ...figures }, 200, { 'Cache-Control': 'no-store' });
   };
 }

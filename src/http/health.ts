@@ -1,5 +1,9 @@
-/** GET /healthz: the process answers. GET /readyz: the bus is connected and the node is not draining. */
+/**
+ * GET /healthz: the process answers. GET /readyz: the bus is connected and the node is not draining.
+ * Both answer for the worker that took the request; GET /metrics answers for the pod.
+ */
 import type { Context } from 'hono';
+import { podMetrics } from '../pod-metrics.js';
 import type { HttpDeps } from './deps.js';
 
 export function healthHandler() {
@@ -13,9 +17,11 @@ export function readyHandler({ hub }: HttpDeps) {
   };
 }
 
-export function metricsHandler({ hub }: HttpDeps) {
+/** GET /metrics: the whole pod's, whichever worker takes the scrape (src/pod-metrics.ts). */
+export function metricsHandler({ hub, config, log }: HttpDeps) {
+  const pod = podMetrics(hub.metrics.registry, config, log);
   return async (c: Context): Promise<Response> => {
-    const text = await hub.metrics.registry.metrics();
-    return c.text(text, 200, { 'Content-Type': hub.metrics.registry.contentType });
+    const registry = await pod.read();
+    return c.text(await registry.metrics(), 200, { 'Content-Type': registry.contentType });
   };
 }

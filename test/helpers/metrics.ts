@@ -2,7 +2,8 @@
  * The hub's /metrics read as Prometheus text exposition (version 0.0.4), so tests compare a sample's
  * number by metric name and exact label set instead of matching ad-hoc regexes over the text.
  */
-import { get } from './http.js';
+import { REQUEST_TIMEOUT_MS, get } from './http.js';
+import { rawRequest } from './raw-http.js';
 
 export interface MetricSample {
   readonly name: string;
@@ -57,6 +58,17 @@ export async function scrapeMetrics(hubUrl: string): Promise<string> {
   const res = await get(`${hubUrl}/metrics`);
   if (res.status !== 200) throw new Error(`GET /metrics answered ${res.status}`);
   return res.text();
+}
+
+/**
+ * GET /metrics on a TCP connection of its own, closed after the answer: with HUB_WORKERS > 1 the
+ * primary hands each new connection to the next worker, so consecutive scrapes reach different
+ * workers (a kept-alive connection would stay with one). Throws unless the hub answered 200.
+ */
+export async function scrapeOnNewConnection(port: number, timeoutMs = REQUEST_TIMEOUT_MS): Promise<string> {
+  const answer = await rawRequest(port, 'GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n', timeoutMs);
+  if (answer.status !== 200) throw new Error(`GET /metrics answered ${answer.status}: ${answer.body}`);
+  return answer.body;
 }
 
 function parseLabels(block: string, line: string): Record<string, string> {

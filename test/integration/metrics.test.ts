@@ -31,6 +31,25 @@ describe('metrics', () => {
     }
   });
 
+  it('a single-process hub answers from its own registry: the same metrics, no cluster figures, its own counts', async () => {
+    await using hub = await startTestHub();
+    const sub = new Subscriber(hub.url, ['m.1']);
+    try {
+      await sub.open();
+      const text = await scrapeMetrics(hub.url);
+      const exported = [...parseMetrics(text).types.keys()].sort();
+      const own = hub.hub.metrics.registry.getMetricsAsArray().map((m) => m.name).sort();
+      expect(exported).toEqual(own);
+      expect(exported.filter((name) => name.startsWith('ssehub_cluster_'))).toEqual([]);
+      expect(metricValue(text, 'ssehub_connections_opened_total')).toBe(1);
+      expect(metricValue(text, 'ssehub_connections')).toBe(1);
+      const stats = (await (await fetch(`${hub.url}/demo/stats`, { signal: AbortSignal.timeout(5000) })).json()) as Record<string, unknown>;
+      expect(stats).toMatchObject({ bus: 'memory', connections: 1, busConnected: true });
+    } finally {
+      sub.close();
+    }
+  });
+
   it('the Grafana dashboard queries only metrics the hub exports', async () => {
     await using hub = await startTestHub();
     const exported = new Set([...parseMetrics(await scrapeMetrics(hub.url)).types].flatMap(([name, type]) =>
