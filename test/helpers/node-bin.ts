@@ -15,4 +15,3 @@ export function nodeBinDir(major: number): string {
   if (run.status !== 0) throw new Error(`scripts/ensure-node.sh ${major} failed (${run.status ?? run.signal}): ${run.stderr.slice(-2000)}`);
   return run.stdout.trim();
 }
-
