@@ -10,9 +10,12 @@
 
 # Debian slim (glibc), not Alpine (musl): Node's official builds and this project's tests run on
 # glibc, musl's resolver differs on Kubernetes DNS search paths, and the size gap is ~40 MB.
-# Node 20 reached end of life in April 2026: move to node:22/24 once the tests run on it; pin a
-# digest (node:20-bookworm-slim@sha256:...) in your registry mirror for reproducible builds.
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Node 24, an LTS line supported until April 2028 (Node 20 reached end of life in April 2026): CI runs
+# the whole suite on Node 24 besides the machine's Node, and the container test replays this build and
+# runs its CMD on Node 24, so the image ships the Node that was tested. package.json "engines" lists
+# every line the project supports. Pin a digest (node:24-bookworm-slim@sha256:...) in your registry
+# mirror for reproducible builds.
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # Production dependencies only: what the runtime stage copies.
 FROM ${NODE_IMAGE} AS deps

@@ -1,9 +1,18 @@
 // Fails unless every required group of tests ran and passed: a test that needs a server must not
 // quietly vanish from the run. Groups are marked in test names: "[nats]", and so on.
-import { readFileSync } from 'node:fs';
+// Usage: check-suites.mjs [--report FILE] TAG...   (FILE: a vitest JSON report, test-artifacts/vitest.json by default)
+import { existsSync, readFileSync } from 'node:fs';
 
-const REQUIRED = process.argv.slice(2);
-const report = JSON.parse(readFileSync('test-artifacts/vitest.json', 'utf8'));
+const args = process.argv.slice(2);
+const at = args.indexOf('--report');
+const REPORT = at === -1 ? 'test-artifacts/vitest.json' : args.splice(at, 2)[1];
+const REQUIRED = args;
+if (!REPORT || !existsSync(REPORT)) {
+  console.log(`suite check: no report ${REPORT ?? '(--report needs a file)'}: the run did not get as far as the tests`);
+  process.exit(1);
+}
+console.log(`suite check: ${REPORT}`);
+const report = JSON.parse(readFileSync(REPORT, 'utf8'));
 const tests = report.testResults.flatMap((file) => file.assertionResults);
 let failed = false;
 for (const tag of REQUIRED) {

@@ -55,6 +55,13 @@ export function parseDockerfile(text: string): Dockerfile {
   return { args, stages };
 }
 
+/** The Node major of an official `node:<major>-<variant>` base image, e.g. 24 for node:24-bookworm-slim. */
+export function nodeImageMajor(image: string): number {
+  const m = /^node:(\d+)-[\w.-]+(@sha256:[0-9a-f]{64})?$/.exec(image);
+  if (!m) throw new Error(`base image ${image} is not node:<major>-<variant>: the replay cannot tell which Node it ships`);
+  return Number(m[1]);
+}
+
 /** Splits leading `--flag=value` options from the rest of an instruction's arguments. */
 export function splitFlags(args: string): { flags: Map<string, string>; rest: string } {
   const flags = new Map<string, string>();

@@ -3,16 +3,20 @@
  * (context through .dockerignore, every COPY and RUN of every stage in a scratch directory per
  * stage, the real `npm ci` and `tsc`), and the final stage's CMD is started as PID 1 in a fresh
  * PID namespace, probed with the HEALTHCHECK command, and stopped with SIGTERM, as an engine would.
+ * Every step runs on the Node major the base image ships, whichever Node runs this suite: that one
+ * when it matches, else one scripts/ensure-node.sh installs.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/config.js';
-import { copyBuildContext, execForm, parseDockerfile, parseDockerignore, splitFlags, type Stage } from '../helpers/dockerfile.js';
+import { copyBuildContext, execForm, nodeImageMajor, parseDockerfile, parseDockerignore, splitFlags, type Stage } from '../helpers/dockerfile.js';
 import { freePort } from '../helpers/net.js';
+import { nodeBinDir } from '../helpers/node-bin.js';
+import { caretFloors, satisfies } from '../helpers/semver-range.js';
 import { RawStream } from '../helpers/raw-stream.js';
 import { publish } from '../helpers/hub.js';
 import { sleep, waitFor, withTimeout } from '../helpers/wait.js';
@@ -21,6 +25,8 @@ const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const dockerfile = parseDockerfile(readFileSync(join(REPO, 'Dockerfile'), 'utf8'));
 const ignoreRules = parseDockerignore(readFileSync(join(REPO, '.dockerignore'), 'utf8'));
 const runtime = dockerfile.stages.at(-1)!;
+const image = dockerfile.args.get('NODE_IMAGE') ?? '';
+const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { dependencies: object; devDependencies: object; engines: { node: string } };
 // RUN steps this replay executes on the host, so only ones known to stay inside their directory.
 const REPLAYABLE_RUN = /^npm (ci|run build)( --[\w=-]+)*$/;
 // The image runs with the defaults.
@@ -38,8 +44,8 @@ function instructions(stage: Stage, keyword: string): string[] {
   return stage.instructions.filter((i) => i.keyword === keyword).map((i) => i.args);
 }
 
-/** Replays one stage; `built` holds the earlier stages (COPY --from). */
-function replayStage(stage: Stage, context: string, scratch: string, built: ReadonlyMap<string, BuiltStage>): BuiltStage {
+/** Replays one stage; `built` holds the earlier stages (COPY --from); `path` finds the image's Node first. */
+function replayStage(stage: Stage, context: string, scratch: string, built: ReadonlyMap<string, BuiltStage>, path: string): BuiltStage {
   const root = join(scratch, stage.name);
   mkdirSync(root, { recursive: true });
   const out: BuiltStage = { root, workdir: '/', env: {} };
@@ -70,7 +76,7 @@ function replayStage(stage: Stage, context: string, scratch: string, built: Read
       const run = spawnSync('sh', ['-c', command], {
         cwd: inRoot(out.workdir),
         // The host's npm cache stands in for the build's cache mount; the result is the same.
-        env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/root', npm_config_prefer_offline: 'true', ...out.env },
+        env: { PATH: path, HOME: process.env.HOME ?? '/root', npm_config_prefer_offline: 'true', ...out.env },
         encoding: 'utf8',
         timeout: 180_000,
       });
@@ -116,11 +122,17 @@ describe('container image, replayed without an engine [container]', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'ssehub-image-'));
   const built = new Map<string, BuiltStage>();
   let contextFiles: string[] = [];
+  // The image's Node, first on the PATH of every step the replay runs (npm's scripts find node on PATH).
+  let imageNode = '';
+  let imagePath = '';
 
   beforeAll(() => {
+    const nodeDir = nodeBinDir(nodeImageMajor(image));
+    imageNode = realpathSync(join(nodeDir, 'node'));
+    imagePath = `${nodeDir}:${process.env.PATH!}`;
     const context = join(scratch, 'context');
     contextFiles = copyBuildContext(REPO, ignoreRules, context);
-    for (const stage of dockerfile.stages) built.set(stage.name, replayStage(stage, context, join(scratch, 'stages'), built));
+    for (const stage of dockerfile.stages) built.set(stage.name, replayStage(stage, context, join(scratch, 'stages'), built, imagePath));
   }, 300_000);
 
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -134,11 +146,16 @@ describe('container image, replayed without an engine [container]', () => {
     }
   });
 
-  it('builds FROM the Node major the tests run on, slim, multi-stage', () => {
-    const image = dockerfile.args.get('NODE_IMAGE') ?? '';
-    expect(image).toMatch(new RegExp(`^node:${process.versions.node.split('.')[0]}-[a-z]+-slim(@sha256:[0-9a-f]{64})?$`));
+  it('builds FROM the newest Node line engines supports, slim, multi-stage; the replay runs that Node', () => {
+    expect(image).toMatch(/^node:\d+-[a-z]+-slim(@sha256:[0-9a-f]{64})?$/);
+    const major = nodeImageMajor(image);
+    expect(major).toBe(Math.max(...caretFloors(pkg.engines.node).map(([line]) => line)));
     expect(dockerfile.stages.map((s) => s.from)).toEqual(dockerfile.stages.map(() => image));
     expect(dockerfile.stages.length).toBeGreaterThanOrEqual(2);
+    const version = spawnSync('node', ['--version'], { env: { PATH: imagePath }, encoding: 'utf8', timeout: 10_000 }).stdout.trim();
+    console.log(`[container] ${image}: build and CMD replayed on Node ${version}`);
+    expect(version.startsWith(`v${major}.`), version).toBe(true);
+    expect(satisfies(version, pkg.engines.node), `${version} in engines ${pkg.engines.node}`).toBe(true);
   });
 
   it('ships production dependencies and compiled JavaScript only', () => {
@@ -149,7 +166,6 @@ describe('container image, replayed without an engine [container]', () => {
     expect(existsSync(join(app, 'client/demo/index.html'))).toBe(true);
     expect(existsSync(join(app, 'client/ssehub.ts'))).toBe(false);
     expect(existsSync(join(app, 'src'))).toBe(false);
-    const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { dependencies: object; devDependencies: object };
     for (const dep of Object.keys(pkg.dependencies)) expect(existsSync(join(app, 'node_modules', dep)), dep).toBe(true);
     for (const dev of Object.keys(pkg.devDependencies)) expect(existsSync(join(app, 'node_modules', dev)), dev).toBe(false);
   });
@@ -165,7 +181,7 @@ describe('container image, replayed without an engine [container]', () => {
     const stage = built.get(runtime.name)!;
     const cwd = join(stage.root, stage.workdir);
     const port = await freePort();
-    const env = { PATH: process.env.PATH!, ...stage.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info' };
+    const env = { PATH: imagePath, ...stage.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info' };
     const cmd = execForm(instructions(runtime, 'CMD')[0]!)!;
     const healthcheck = execForm(splitFlags(instructions(runtime, 'HEALTHCHECK')[0]!).rest.replace(/^CMD\s+/, ''))!;
     const runHealthcheck = () => spawnSync(healthcheck[0]!, healthcheck.slice(1), { cwd, env, encoding: 'utf8', timeout: 5000 }).status;
@@ -180,6 +196,8 @@ describe('container image, replayed without an engine [container]', () => {
       const pid = await pid1Of(hub);
       expect(nsPid(pid)).toBe('1');
       await waitFor(`the image's hub to answer /healthz (logs: ${logs})`, () => fetch(`${url}/healthz`).then((r) => r.ok, () => false), 15_000, 100);
+      // Read once it answers: by then PID 1 has exec'd node (before, it can still be unshare's fork).
+      expect(realpathSync(`/proc/${pid}/exe`)).toBe(imageNode);
       expect(runHealthcheck()).toBe(0);
       expect((await fetch(`${url}/readyz`)).status).toBe(200);
       for (let i = 0; i < STREAMS; i++) streams.push(new RawStream(`${url}/events?topic=image`));
@@ -209,7 +227,7 @@ describe('container image, replayed without an engine [container]', () => {
   });
 
   it('control: a PID 1 without a SIGTERM handler ignores SIGTERM (why the hub installs its own)', async () => {
-    const idle = startAsPid1(['node', '-e', 'setInterval(() => {}, 1000)'], tmpdir(), { PATH: process.env.PATH! });
+    const idle = startAsPid1(['node', '-e', 'setInterval(() => {}, 1000)'], tmpdir(), { PATH: imagePath });
     try {
       const pid = await pid1Of(idle);
       expect(nsPid(pid)).toBe('1');
