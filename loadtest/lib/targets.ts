@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../test/helpers/net.js';
 import { startNatsServer, type NatsServer } from '../../test/helpers/nats-server.js';
+import { OPEN_ON_PURPOSE } from '../../test/helpers/open-mode.js';
 import { httpPublisher, natsPublisher, type Publisher } from './publisher.js';
 import type { ReadyMarker } from './protocol.js';
 
@@ -46,8 +47,10 @@ export const NCHAN_MODULE = '/usr/share/nginx/modules/ngx_nchan_module.so';
 /**
  * Settings both servers get, so they are configured alike: a slow reader is measured as latency
  * rather than cut off (nchan has no slow-consumer limit), and history covers a reconnect storm.
+ * Both are open (no keys), as nchan is here.
  */
 export const BENCH_ENV = {
+  ...OPEN_ON_PURPOSE,
   HUB_MAX_BUFFERED_BYTES: String(32 * 1024 * 1024),
   HUB_REPLAY_MAX_EVENTS: '100000',
   HUB_MAX_CONNECTIONS: '100000',

@@ -1,12 +1,14 @@
 /**
  * Settings of authorization (docs/security.md): where public keys come from, what a token must say,
- * and the topic patterns open without one. No key at all: open (development) mode.
+ * and the topic patterns open without one. No key at all: open (development) mode, which a hub on
+ * NATS (a deployment, not a laptop) accepts only when HUB_ALLOW_OPEN says so.
  */
 import { createPublicKey } from 'node:crypto';
 import { checkTopic } from '../topics/subject.js';
 import { ConfigError } from '../errors.js';
-import { int, list, matching, NONE, optional, text, type Parser } from './parsers.js';
-import { readRows, setting, type Env, type ValuesOf } from './setting.js';
+import { busRows } from './bus.js';
+import { bool, fileContents, int, list, matching, NONE, optional, text, type Parser } from './parsers.js';
+import { isSet, readRows, readSetting, setting, type Env, type ValuesOf } from './setting.js';
 
 const hs256Secret: Parser<string> = (secret, variable) => {
   if (secret.length < 32) throw new ConfigError(variable, 'must be at least 32 characters (HS256 needs a 256-bit secret)');
@@ -49,6 +51,37 @@ export const authRows = {
   clockToleranceSec: setting({ env: 'HUB_AUTH_CLOCK_TOLERANCE_S', default: 5, parse: int(0, 600), doc: 'clock skew allowed on `exp`/`nbf`' }),
 };
 
+/**
+ * The same keys read from files, keyed by the AuthConfig key each fills: a key mounted from a
+ * Kubernetes Secret stays out of the pod's environment (and out of `kubectl describe`). Read once at
+ * start, so a rotated file takes a restart.
+ */
+export const keyFileRows = {
+  hs256Secret: setting({
+    env: 'HUB_AUTH_HS256_SECRET_FILE',
+    default: undefined,
+    parse: optional(fileContents(hs256Secret)),
+    doc: 'file holding the HS256 secret (e.g. mounted from a Secret), instead of `HUB_AUTH_HS256_SECRET`',
+  }),
+  publicKeyPem: setting({
+    env: 'HUB_AUTH_PUBLIC_KEY_FILE',
+    default: undefined,
+    parse: optional(fileContents(publicKeyPem)),
+    doc: 'file holding the PEM public key (e.g. mounted from a Secret), instead of `HUB_AUTH_PUBLIC_KEY`',
+  }),
+};
+
+// Not a Config key: it only decides whether loading may go on without a key.
+export const allowOpenSwitch = setting({
+  env: 'HUB_ALLOW_OPEN',
+  default: false,
+  parse: bool,
+  doc: '`1`: run open (no key) on purpose on a NATS bus, where the hub otherwise refuses to start; no effect with a key or on the embedded bus',
+});
+
+/** Every variable that configures a key, for the open-mode refusal's message. */
+const KEY_SOURCES = [authRows.jwksUrl, authRows.publicKeyPem, keyFileRows.publicKeyPem, authRows.hs256Secret, keyFileRows.hs256Secret];
+
 export const anonymousRows = {
   anonymousSubscribe: setting({ env: 'HUB_ANONYMOUS_SUBSCRIBE', default: NONE, parse: list(), doc: 'topic patterns anyone may subscribe to without a token' }),
   anonymousPublish: setting({ env: 'HUB_ANONYMOUS_PUBLISH', default: NONE, parse: list(), doc: 'topic patterns anyone may publish to without a token' }),
@@ -61,15 +94,36 @@ export interface AccessConfig extends ValuesOf<typeof anonymousRows> {
   readonly auth: AuthConfig | undefined;
 }
 
-/** `maxTopicLength` is HUB_MAX_TOPIC_LENGTH: an anonymous pattern is a topic like any other. */
-export function loadAccess(env: Env, maxTopicLength: number): AccessConfig {
-  return { auth: loadAuth(env), ...loadAnonymous(env, maxTopicLength) };
+/**
+ * `maxTopicLength` is HUB_MAX_TOPIC_LENGTH: an anonymous pattern is a topic like any other.
+ * `natsServers` is NATS_URL: on NATS, open mode must be asked for.
+ */
+export function loadAccess(env: Env, maxTopicLength: number, natsServers: readonly string[]): AccessConfig {
+  const auth = loadAuth(env);
+  // The embedded bus is one process, the laptop default: open mode stays the default there. A hub on
+  // NATS is a deployment, where a forgotten key would publish every topic to whoever reaches it.
+  if (auth === undefined && natsServers.length > 0 && !readSetting(env, allowOpenSwitch)) {
+    throw new ConfigError(
+      allowOpenSwitch.env,
+      `is not set, and no key is configured on a NATS bus (${busRows.natsServers.env} is set): anyone who reaches this hub could subscribe to and publish on every topic. ` +
+        `Configure a key (${KEY_SOURCES.map((row) => row.env).join(', ')}; docs/security.md), or set ${allowOpenSwitch.env}=1 to run open on purpose`,
+    );
+  }
+  return { auth, ...loadAnonymous(env, maxTopicLength) };
 }
 
 function loadAuth(env: Env): AuthConfig | undefined {
-  const auth = readRows(env, authRows);
+  for (const key of Object.keys(keyFileRows) as (keyof typeof keyFileRows)[]) {
+    if (isSet(env, authRows[key]) && isSet(env, keyFileRows[key])) {
+      throw new ConfigError(keyFileRows[key].env, `cannot be combined with ${authRows[key].env}: give the key inline or in a file, not both`);
+    }
+  }
+  const inline = readRows(env, authRows);
+  const fromFiles = readRows(env, keyFileRows);
+  const auth = { ...inline, hs256Secret: inline.hs256Secret ?? fromFiles.hs256Secret, publicKeyPem: inline.publicKeyPem ?? fromFiles.publicKeyPem };
   if (auth.publicKeyPem !== undefined && auth.jwksUrl !== undefined) {
-    throw new ConfigError(authRows.jwksUrl.env, `cannot be combined with ${authRows.publicKeyPem.env}: set one source of public keys`);
+    const pemVariable = (isSet(env, keyFileRows.publicKeyPem) ? keyFileRows : authRows).publicKeyPem.env;
+    throw new ConfigError(authRows.jwksUrl.env, `cannot be combined with ${pemVariable}: set one source of public keys`);
   }
   const keyless = auth.hs256Secret === undefined && auth.publicKeyPem === undefined && auth.jwksUrl === undefined;
   return keyless ? undefined : Object.freeze(auth);

@@ -22,7 +22,7 @@ export function loadConfig(env: Env = process.env): Config {
     ...readRows(env, replayRows),
     ...loadLifecycle(env),
     ...loadJetStream(env, bus),
-    ...loadAccess(env, streams.maxTopicLength),
+    ...loadAccess(env, streams.maxTopicLength, bus.natsServers),
     ...loadCors(env),
     ...readRows(env, limitRows),
   });

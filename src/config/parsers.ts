@@ -2,6 +2,7 @@
  * Parsers turn a variable's text (trimmed, never empty: an unset or blank variable takes its row's
  * default without being parsed) into its value, or throw ConfigError naming the variable.
  */
+import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 
 export type Parser<T> = (text: string, variable: string) => T;
@@ -37,6 +38,24 @@ export function oneOf<const V extends string>(values: readonly V[], expected = `
   return (value, variable) => {
     if (!(values as readonly string[]).includes(value)) throw new ConfigError(variable, `must be ${expected}, got "${value}"`);
     return value as V;
+  };
+}
+
+/**
+ * A path whose file holds the value (a key mounted from a Kubernetes Secret, a Docker secret), read
+ * once at start and trimmed (`kubectl create secret --from-file` keeps a trailing newline), then
+ * parsed by `parse`; every problem names the path's variable.
+ */
+export function fileContents<T>(parse: Parser<T>): Parser<T> {
+  return (path, variable) => {
+    let contents: string;
+    try {
+      contents = readFileSync(path, 'utf8').trim();
+    } catch (err) {
+      throw new ConfigError(variable, `cannot be read (${(err as Error).message})`);
+    }
+    if (contents === '') throw new ConfigError(variable, `names an empty file (${path})`);
+    return parse(contents, variable);
   };
 }
 

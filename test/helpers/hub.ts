@@ -2,12 +2,13 @@
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { startHub, type RunningHub } from '../../src/server.js';
+import { OPEN_ON_PURPOSE } from './open-mode.js';
 
 export type TestHub = RunningHub & AsyncDisposable;
 
 export async function startTestHub(env: Record<string, string> = {}): Promise<TestHub> {
   // Drain window 0: a test's shutdown ends its streams at once unless the test is about draining.
-  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', HUB_DRAIN_WINDOW_MS: '0', ...env });
+  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', HUB_DRAIN_WINDOW_MS: '0', ...OPEN_ON_PURPOSE, ...env });
   const running = await startHub(config, createLogger(config.logLevel));
   return Object.assign(running, { [Symbol.asyncDispose]: () => running.shutdown() });
 }

@@ -1,5 +1,6 @@
 /** The settings that put a test hub on JetStream. */
 import type { NatsServer } from './nats-server.js';
+import { OPEN_ON_PURPOSE } from './open-mode.js';
 
 let streams = 0;
 
@@ -10,5 +11,5 @@ let streams = 0;
  */
 export function jetstreamEnv(nats: Pick<NatsServer, 'url'>, extra: Record<string, string> = {}): Record<string, string> {
   const n = ++streams;
-  return { NATS_URL: nats.url, HUB_JETSTREAM: '1', HUB_JETSTREAM_STREAM: `JS${n}`, HUB_SUBJECT_PREFIX: `js${n}`, ...extra };
+  return { ...OPEN_ON_PURPOSE, NATS_URL: nats.url, HUB_JETSTREAM: '1', HUB_JETSTREAM_STREAM: `JS${n}`, HUB_SUBJECT_PREFIX: `js${n}`, ...extra };
 }

@@ -9,6 +9,7 @@ import { connect, StorageType, type JetStreamManager, type NatsConnection } from
 import { isStreamNotFound, provisionStream, streamEpoch } from '../../src/bus/jetstream/stream.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
+import { jetstreamEnv } from '../helpers/jetstream-env.js';
 import { startNatsServer, type NatsServer } from '../helpers/nats-server.js';
 
 const log = createLogger('silent');
@@ -28,7 +29,7 @@ describe('JetStream stream [jetstream]', () => {
   });
 
   const settingsFor = (stream: string, extra: Record<string, string> = {}) =>
-    loadConfig({ NATS_URL: nats.url, HUB_JETSTREAM: '1', HUB_JETSTREAM_STREAM: stream, HUB_SUBJECT_PREFIX: stream.toLowerCase(), ...extra }).jetstream!;
+    loadConfig(jetstreamEnv(nats, { HUB_JETSTREAM_STREAM: stream, HUB_SUBJECT_PREFIX: stream.toLowerCase(), ...extra })).jetstream!;
   const errorOf = (p: Promise<unknown>) => p.then(() => expect.unreachable('it succeeded'), (err: unknown) => err);
   const neverClosing = () => false;
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, loadConfig } from '../../src/config.js';
+import { OPEN_ON_PURPOSE } from '../helpers/open-mode.js';
 
 describe('loadConfig', () => {
   it('uses the defaults for an empty environment', () => {
@@ -14,7 +15,7 @@ describe('loadConfig', () => {
   });
 
   it('reads NATS_URL lists', () => {
-    expect(loadConfig({ NATS_URL: 'nats://a:4222, nats://b:4222' }).natsServers).toEqual(['nats://a:4222', 'nats://b:4222']);
+    expect(loadConfig({ NATS_URL: 'nats://a:4222, nats://b:4222', ...OPEN_ON_PURPOSE }).natsServers).toEqual(['nats://a:4222', 'nats://b:4222']);
   });
 
   it('reads HUB_DEMO as a switch, on by default', () => {

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, loadConfig } from '../../src/config.js';
 import { withSettingsTables } from '../../scripts/settings-tables.js';
+import { OPEN_ON_PURPOSE } from '../helpers/open-mode.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
@@ -19,7 +20,7 @@ describe('README settings', () => {
   it('lists every variable loadConfig reads, JetStream and auth included', () => {
     const read = new Set<string>();
     const env = new Proxy<Record<string, string | undefined>>(
-      { NATS_URL: 'nats://127.0.0.1:4222', HUB_JETSTREAM: '1' },
+      { NATS_URL: 'nats://127.0.0.1:4222', HUB_JETSTREAM: '1', ...OPEN_ON_PURPOSE },
       {
         get(target, name) {
           if (typeof name === 'string') read.add(name);
