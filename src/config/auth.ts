@@ -100,13 +100,14 @@ export interface AccessConfig extends ValuesOf<typeof anonymousRows> {
  */
 export function loadAccess(env: Env, maxTopicLength: number, natsServers: readonly string[]): AccessConfig {
   const auth = loadAuth(env);
+  const allowOpen = readSetting(env, allowOpenSwitch);
   // The embedded bus is one process, the laptop default: open mode stays the default there. A hub on
   // NATS is a deployment, where a forgotten key would publish every topic to whoever reaches it.
-  if (auth === undefined && natsServers.length > 0 && !readSetting(env, allowOpenSwitch)) {
+  if (auth === undefined && natsServers.length > 0 && !allowOpen) {
     throw new ConfigError(
       allowOpenSwitch.env,
-      `is not set, and no key is configured on a NATS bus (${busRows.natsServers.env} is set): anyone who reaches this hub could subscribe to and publish on every topic. ` +
-        `Configure a key (${KEY_SOURCES.map((row) => row.env).join(', ')}; docs/security.md), or set ${allowOpenSwitch.env}=1 to run open on purpose`,
+      `must be 1 for a hub on a NATS bus (${busRows.natsServers.env} is set) to run without a key: anyone who reaches it could subscribe to and publish on every topic. ` +
+        `Configure a key (${KEY_SOURCES.map((row) => row.env).join(', ')}; docs/security.md), or set ${allowOpenSwitch.env}=1 if open mode is meant`,
     );
   }
   return { auth, ...loadAnonymous(env, maxTopicLength) };

@@ -52,7 +52,8 @@ export async function startHubProcess(env: Record<string, string>, port = 0): Pr
     const actual = await withTimeout(
       'the hub process to listen',
       new Promise<number>((resolve, reject) => {
-        child.once('exit', (code) => reject(new Error(`hub process exited (${code}) before listening: ${stderr}`)));
+        // 'close', not 'exit': by then stderr has been read to its end (a bad configuration's one line).
+        child.once('close', (code) => reject(new Error(`hub process exited (${code}) before listening: ${stderr}`)));
         // Keep reading afterwards too: a full stdout pipe would stall the hub.
         lines.on('line', (line) => {
           if (line.includes('"ssehub listening"')) resolve((JSON.parse(line) as { port: number }).port);

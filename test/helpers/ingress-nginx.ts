@@ -18,6 +18,20 @@ export function readIngressAnnotations(file = INGRESS_FILE): Map<string, string>
   return annotations;
 }
 
+/**
+ * The Ingress's paths as the nginx location matchers ingress-nginx renders for them: `Exact` is
+ * `= /p`; `Prefix` matches whole path elements, so `/p` is `= /p` and `/p/` (not `/pq`).
+ */
+export function ingressPaths(file = INGRESS_FILE): string[] {
+  const paths = [...readFileSync(file, 'utf8').matchAll(/^\s+- path: (\S+)\n\s+pathType: (\w+)\s*$/gm)];
+  if (paths.length === 0) throw new Error(`${file}: no "- path:" followed by "pathType:"`);
+  return paths.flatMap(([, path, type]) => {
+    if (type === 'Exact') return [`= ${path}`];
+    if (type === 'Prefix') return path!.endsWith('/') ? [path!] : [`= ${path}`, `${path}/`];
+    throw new Error(`${file}: pathType ${type} of ${path} has no nginx rendering in test/helpers/ingress-nginx.ts`);
+  });
+}
+
 // Annotation -> the location directive ingress-nginx's template (nginx.tmpl) writes for it.
 // Timeouts are whole seconds there.
 const RENDER: Readonly<Record<string, (value: string) => string>> = {

@@ -23,6 +23,11 @@ export interface NginxOptions {
   readonly upstreams: readonly NginxUpstream[];
   /** Directives for the proxied location (see ingress-nginx.ts). */
   readonly location: readonly string[];
+  /**
+   * Where those directives apply, as nginx location matchers (`= /events`, `/client/`); default `/`
+   * (everything). Requests no matcher takes get nginx's own 404 and never reach a hub.
+   */
+  readonly paths?: readonly string[];
   /** Extra directives in the http block (gzip, ...). */
   readonly http?: readonly string[];
 }
@@ -70,10 +75,7 @@ export async function startNginx(options: NginxOptions): Promise<Nginx> {
     '  }',
     '  server {',
     `    listen 127.0.0.1:${port};`,
-    '    location / {',
-    '      proxy_pass http://hub;',
-    ...options.location.map((d) => `      ${d}`),
-    '    }',
+    ...(options.paths ?? ['/']).flatMap((path) => [`    location ${path} {`, '      proxy_pass http://hub;', ...options.location.map((d) => `      ${d}`), '    }']),
     '  }',
     '}',
     '',
