@@ -6,7 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
-import type { Config } from './config.js';
+import { redactCredentials, type Config } from './config.js';
 import type { Logger } from './log.js';
 import type { Bus } from './bus/bus.js';
 import { MemoryBus } from './bus/memory.js';
@@ -35,11 +35,12 @@ export function createBus(config: Config, log: Logger): Bus {
     log.info('embedded bus: single node, no NATS (set NATS_URL to run several nodes)');
     return new MemoryBus();
   }
+  const servers = config.natsServers.map(redactCredentials);
   if (config.jetstream) {
-    log.info({ servers: config.natsServers, stream: config.jetstream.stream }, 'JetStream bus: cluster-wide ids, resume on any node');
+    log.info({ servers, stream: config.jetstream.stream }, 'JetStream bus: cluster-wide ids, resume on any node');
     return new JetStreamBus({ servers: config.natsServers, settings: config.jetstream, log });
   }
-  log.info({ servers: config.natsServers }, 'core NATS bus: ids are per node; resume works on the same node');
+  log.info({ servers }, 'core NATS bus: ids are per node; resume works on the same node');
   return new NatsBus({ servers: config.natsServers, log });
 }
 
