@@ -58,7 +58,7 @@ export async function startHub(config: Config, log: Logger): Promise<RunningHub>
   const listener = getRequestListener(app.fetch, {
     // HTTP/1.0 does not require Host (old health checkers leave it out): such a request is served
     // as if it named the address the hub listens on.
-    hostname: config.host.includes(':') ? `[${config.host}]` : config.host,
+    hostname: asUrlHost(config.host),
     errorHandler: requestErrorHandler(hub.metrics, log),
   });
   // Responses not yet finished (event streams included), so shutdown can let them finish and then
@@ -113,5 +113,10 @@ export async function startHub(config: Config, log: Logger): Promise<RunningHub>
     await Promise.race([closed, deadline]);
   }
 
-  return { hub, server, port, url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, shutdown };
+  return { hub, server, port, url: `http://${asUrlHost(host)}:${port}`, shutdown };
+}
+
+/** A host as a URL names it: an IPv6 address in brackets. */
+function asUrlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
 }
