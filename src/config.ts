@@ -9,4 +9,5 @@ export { DEFAULTS, type Config } from './config/schema.js';
 export type { AuthConfig } from './config/auth.js';
 export type { JetStreamSettings } from './config/jetstream.js';
 export { DRAIN_MARGIN_MS } from './config/lifecycle.js';
+export { redactCredentials } from './config/bus.js';
 export type { LogLevel } from './config/server.js';

@@ -6,7 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
-import type { Config } from './config.js';
+import { redactCredentials, type Config } from './config.js';
 import type { Logger } from './log.js';
 import type { Bus } from './bus/bus.js';
 import { MemoryBus } from './bus/memory.js';
@@ -15,7 +15,8 @@ import { JetStreamBus } from './bus/jetstream.js';
 import { Hub } from './hub/hub.js';
 import { createHttpDeps } from './http/deps.js';
 import { createApp } from './http/app.js';
-import { clientErrorHandler } from './http/client-error.js';
+import { clientErrorHandler, connectHandler, requestErrorHandler } from './http/client-error.js';
+import { inTurn } from './http/in-turn.js';
 
 export interface RunningHub {
   readonly hub: Hub;
@@ -35,11 +36,12 @@ export function createBus(config: Config, log: Logger): Bus {
     log.info('embedded bus: single node, no NATS (set NATS_URL to run several nodes)');
     return new MemoryBus();
   }
+  const servers = config.natsServers.map(redactCredentials);
   if (config.jetstream) {
-    log.info({ servers: config.natsServers, stream: config.jetstream.stream }, 'JetStream bus: cluster-wide ids, resume on any node');
+    log.info({ servers, stream: config.jetstream.stream }, 'JetStream bus: cluster-wide ids, resume on any node');
     return new JetStreamBus({ servers: config.natsServers, settings: config.jetstream, log });
   }
-  log.info({ servers: config.natsServers }, 'core NATS bus: ids are per node; resume works on the same node');
+  log.info({ servers }, 'core NATS bus: ids are per node; resume works on the same node');
   return new NatsBus({ servers: config.natsServers, log });
 }
 
@@ -51,30 +53,42 @@ export async function startHub(config: Config, log: Logger): Promise<RunningHub>
   // Node checks those timeouts on a sweep (30 s by default), which would let a slow client live up
   // to 30 s past its deadline; sweep often enough that the deadlines mean what they say.
   const connectionsCheckingInterval = Math.max(50, Math.min(1000, Math.floor(headersTimeout / 4)));
-  const serverOptions = { maxHeaderSize: config.maxHeaderBytes, connectionsCheckingInterval };
-  const server = createServer(serverOptions, getRequestListener(app.fetch));
+  // Node's own answer to an HTTP/1.1 request without Host is a bare 400: request-guard.ts answers it.
+  const serverOptions = { maxHeaderSize: config.maxHeaderBytes, connectionsCheckingInterval, requireHostHeader: false };
+  const listener = getRequestListener(app.fetch, {
+    // HTTP/1.0 does not require Host (old health checkers leave it out): such a request is served
+    // as if it named the address the hub listens on.
+    hostname: asUrlHost(config.host),
+    errorHandler: requestErrorHandler(hub.metrics, log),
+  });
+  // Responses not yet finished (event streams included), so shutdown can let them finish and then
+  // close every socket, idle or never used, without waiting for clients to hang up. Counted once a
+  // request runs: one pipelined behind a stream never does, and its response never closes.
+  let inFlight = 0;
+  let settled: (() => void) | undefined;
+  const server = createServer(
+    serverOptions,
+    inTurn((req, res) => {
+      inFlight++;
+      res.once('close', () => {
+        if (--inFlight === 0) settled?.();
+      });
+      return listener(req, res);
+    }),
+  );
   // requestTimeout bounds receiving a request (headers and body), not the response: an event stream
   // (a GET, complete once its headers are in) is not cut by it. Both stop slowloris-style clients.
   server.requestTimeout = config.requestTimeoutMs;
   server.headersTimeout = headersTimeout;
   server.keepAliveTimeout = 5_000;
   server.on('clientError', clientErrorHandler(hub.metrics));
+  server.on('connect', connectHandler(hub.metrics));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
       server.off('error', reject);
       resolve();
-    });
-  });
-  // Responses not yet finished (event streams included), so shutdown can let them finish and then
-  // close every socket, idle or never used, without waiting for clients to hang up.
-  let inFlight = 0;
-  let settled: (() => void) | undefined;
-  server.on('request', (_req, res) => {
-    inFlight++;
-    res.once('close', () => {
-      if (--inFlight === 0) settled?.();
     });
   });
   const port = (server.address() as AddressInfo).port;
@@ -99,5 +113,10 @@ export async function startHub(config: Config, log: Logger): Promise<RunningHub>
     await Promise.race([closed, deadline]);
   }
 
-  return { hub, server, port, url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, shutdown };
+  return { hub, server, port, url: `http://${asUrlHost(host)}:${port}`, shutdown };
+}
+
+/** A host as a URL names it: an IPv6 address in brackets. */
+function asUrlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
 }

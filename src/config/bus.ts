@@ -6,6 +6,13 @@ import { setting, type ValuesOf } from './setting.js';
 
 const NATS_URL = /^(nats|tls|ws|wss):\/\/[^\s]+$/;
 const HOST_PORT = /^[\w.-]+:\d+$/;
+// The userinfo of a URL (`user:password@`, `token@`), with or without a scheme.
+const USERINFO = /^((?:[a-z][a-z0-9+.-]*:\/\/)?)[^/@]*@/i;
+
+/** A NATS server as it may be written to a log or an error: credentials never are. */
+export function redactCredentials(server: string): string {
+  return server.replace(USERINFO, '$1***@');
+}
 
 export const busRows = {
   natsServers: setting({
@@ -14,7 +21,7 @@ export const busRows = {
     parse: list((servers, variable) => {
       for (const server of servers) {
         if (!NATS_URL.test(server) && !HOST_PORT.test(server)) {
-          throw new ConfigError(variable, `"${server}" is not a NATS URL (expected nats://host:port)`);
+          throw new ConfigError(variable, `"${redactCredentials(server)}" is not a NATS URL (expected nats://host:port)`);
         }
       }
     }),

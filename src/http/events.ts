@@ -16,7 +16,12 @@ import type { HttpDeps, HttpEnv } from './deps.js';
 import { errorResponse } from './respond.js';
 
 // Refusals that pass with time: the answer says when to retry (the client's reconnect interval).
-const RETRY_LATER: ReadonlySet<ErrorCode> = new Set([ErrorCode.ShuttingDown, ErrorCode.TooManyConnections, ErrorCode.TooManyConnectionsFromAddress]);
+const RETRY_LATER: ReadonlySet<ErrorCode> = new Set([
+  ErrorCode.ShuttingDown,
+  ErrorCode.BusUnavailable,
+  ErrorCode.TooManyConnections,
+  ErrorCode.TooManyConnectionsFromAddress,
+]);
 
 export function eventsHandler({ hub, config, subjects, log, guards }: HttpDeps) {
   const rules = { maxLength: config.maxTopicLength, allowWildcards: true };
@@ -43,6 +48,9 @@ export function eventsHandler({ hub, config, subjects, log, guards }: HttpDeps) 
     if (permit instanceof HubError) return refuse(c, permit);
 
     if (hub.isClosing) return refuse(c, new HubError(ErrorCode.ShuttingDown, 'this node is shutting down; reconnect'));
+    // Before the stream starts, while the client can still be told to come back: a stream opened now
+    // would wait for the bus (JetStream) or be closed when its subscription fails (core NATS).
+    if (!hub.bus.isConnected()) return refuse(c, new HubError(ErrorCode.BusUnavailable, 'the bus is not connected; retry later'));
     if (hub.connectionCount >= config.maxConnections) {
       return refuse(c, new HubError(ErrorCode.TooManyConnections, `this node holds its maximum of ${config.maxConnections} streams; retry later`));
     }

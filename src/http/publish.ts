@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { ErrorCode, HubError } from '../errors.js';
 import { checkTopic } from '../topics/subject.js';
 import { checkEventType } from '../sse/frame.js';
@@ -50,6 +51,12 @@ export function publishHandler({ hub, config, subjects, log, guards }: HttpDeps)
 
     const body = await readBody(c.env.incoming, config.maxEventBytes);
     if (body instanceof HubError) return refuse(body);
+    // The connection is gone: the client left, or Node's parser refused the body (malformed chunked
+    // framing, too slow) and client-error.ts answered it. A client's doing, with nobody left to tell.
+    if (body instanceof BodyLost) {
+      log.debug({ err: body.cause }, 'publish body did not arrive; nothing was published');
+      return RESPONSE_ALREADY_SENT;
+    }
     try {
       utf8.decode(body);
     } catch {
@@ -68,17 +75,23 @@ export function publishHandler({ hub, config, subjects, log, guards }: HttpDeps)
   };
 }
 
+/** The request ended before its body did (Node destroys the request when its connection closes). */
+class BodyLost {
+  constructor(readonly cause: Error) {}
+}
+
 /**
  * Read at most `limit` bytes of body; a longer one (by Content-Length or by counting) is a 413.
  * Straight from Node's request: going through the web Request would build a ReadableStream and a
  * Request object for every publish, which costs more than the rest of the publish together.
  */
-function readBody(incoming: IncomingMessage, limit: number): Promise<Uint8Array | HubError> {
+function readBody(incoming: IncomingMessage, limit: number): Promise<Uint8Array | HubError | BodyLost> {
   const tooLarge = () => new HubError(ErrorCode.PayloadTooLarge, `the payload is larger than ${limit} bytes`);
   const declared = incoming.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) return Promise.resolve(tooLarge());
   if (incoming.readableEnded) return Promise.resolve(new Uint8Array(0));
-  return new Promise((resolve, reject) => {
+  if (incoming.destroyed) return Promise.resolve(new BodyLost(new Error('the request closed before its body was read')));
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let total = 0;
     const onData = (chunk: Buffer): void => {
@@ -96,15 +109,19 @@ function readBody(incoming: IncomingMessage, limit: number): Promise<Uint8Array 
     };
     const onError = (err: Error): void => {
       done();
-      reject(err);
+      resolve(new BodyLost(err));
     };
+    // A request destroyed without an error ends with 'close' alone.
+    const onClose = (): void => onError(new Error('the request closed before its body ended'));
     const done = (): void => {
       incoming.off('data', onData);
       incoming.off('end', onEnd);
       incoming.off('error', onError);
+      incoming.off('close', onClose);
     };
     incoming.on('data', onData);
     incoming.on('end', onEnd);
     incoming.on('error', onError);
+    incoming.on('close', onClose);
   });
 }

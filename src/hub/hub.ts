@@ -112,7 +112,7 @@ export class Hub {
       await Promise.all(interests.map((interest) => interest.ready));
     } catch (err) {
       this.log.warn({ err, conn: conn.id }, 'bus subscription failed; closing stream');
-      conn.close(CloseReason.Shutdown);
+      conn.close(CloseReason.BusUnavailable);
       return;
     }
     if (conn.closed) return;

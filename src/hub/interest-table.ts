@@ -47,6 +47,8 @@ export class InterestTable {
 
   /** The last connection left `interest`: keep its subscription for `lingerMs` (0: not at all). */
   retire(interest: Interest, lingerMs: number): void {
+    // Dropped already (its subscription failed): nothing to keep.
+    if (this.byPattern.get(interest.pattern) !== interest) return;
     if (lingerMs === 0) return this.drop(interest);
     this.lingering.add(interest);
     interest.linger(lingerMs, () => this.drop(interest));
@@ -72,7 +74,11 @@ export class InterestTable {
 
   private async subscribe(interest: Interest): Promise<void> {
     const { bus, onMessage } = this.options;
-    const { subscription, since } = await bus.subscribe(interest.pattern, (msg) => onMessage(interest, msg));
+    const { subscription, since } = await bus.subscribe(interest.pattern, (msg) => onMessage(interest, msg)).catch((err: unknown) => {
+      // A failed subscription must not linger for the next stream to find: that one asks the bus anew.
+      this.drop(interest);
+      throw err;
+    });
     if (interest.subscribed(subscription, bus.isConnected() ? since : Number.POSITIVE_INFINITY)) this.index.add(interest.pattern, interest);
   }
 

@@ -11,7 +11,7 @@ export const CloseReason = {
   SlowConsumer: 'slow-consumer',
   Shutdown: 'shutdown',
   MaxAge: 'max-age',
-  /** The bus could not serve the history this stream needed; the client retries with the same id. */
+  /** The bus could not subscribe this stream, or serve the history it needed; the client retries with the same id. */
   BusUnavailable: 'bus-unavailable',
   /** The token that opened the stream expired; the client reconnects with a fresh one and resumes. */
   TokenExpired: 'token-expired',

@@ -1,15 +1,33 @@
 /** Starts a real hub (real HTTP server on port 0) in this process, with the settings a test names. */
 import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
 import { startHub, type RunningHub } from '../../src/server.js';
 import { OPEN_ON_PURPOSE } from './open-mode.js';
+import { waitFor } from './wait.js';
 
 export type TestHub = RunningHub & AsyncDisposable;
 
-export async function startTestHub(env: Record<string, string> = {}): Promise<TestHub> {
+export interface TestHubOptions {
+  /** Where the hub logs (a captured log, see log-capture.ts); by default stdout at TEST_LOG_LEVEL. */
+  readonly log?: Logger;
+  /**
+   * Return as soon as it listens, connected to its bus or not (a test of starting without NATS).
+   * By default a hub is returned ready, as a load balancer would first see it: a hub whose bus is
+   * not connected refuses new streams with 503.
+   */
+  readonly unready?: true;
+}
+
+export async function startTestHub(env: Record<string, string> = {}, options: TestHubOptions = {}): Promise<TestHub> {
   // Drain window 0: a test's shutdown ends its streams at once unless the test is about draining.
   const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', HUB_DRAIN_WINDOW_MS: '0', ...OPEN_ON_PURPOSE, ...env });
-  const running = await startHub(config, createLogger(config.logLevel));
+  const running = await startHub(config, options.log ?? createLogger(config.logLevel));
+  if (!options.unready) {
+    await waitFor('the test hub to connect to its bus', () => running.hub.isReady, 20_000).catch(async (err: unknown) => {
+      await running.shutdown();
+      throw err;
+    });
+  }
   return Object.assign(running, { [Symbol.asyncDispose]: () => running.shutdown() });
 }
 

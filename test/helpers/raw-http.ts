@@ -3,7 +3,8 @@
  * headers, slow senders). Reads the answer until the server closes or, for an event stream, until
  * its headers are in; every call is bounded by a timeout.
  */
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
+import { waitFor } from './wait.js';
 
 export interface RawAnswer {
   readonly status: number;
@@ -86,4 +87,55 @@ function dechunk(body: Buffer): Buffer | undefined {
 export function rawGet(target: string, headers: Record<string, string> = {}): string {
   const lines = [`GET ${target} HTTP/1.1`, 'Host: 127.0.0.1', 'Connection: close', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
   return lines.join('\r\n') + '\r\n\r\n';
+}
+
+/**
+ * One raw connection kept open: write to it, wait for bytes or for the hub to close it. For what
+ * follows an answer on the same socket (pipelined requests, bytes after a HEAD's head).
+ */
+export class RawConnection implements Disposable {
+  private readonly socket: Socket;
+  private received = Buffer.alloc(0);
+  private closedFlag = false;
+  readonly ready: Promise<void>;
+
+  constructor(port: number) {
+    this.socket = connect(port, '127.0.0.1');
+    this.ready = new Promise((resolve, reject) => this.socket.once('connect', resolve).once('error', reject));
+    this.socket.on('data', (chunk: Buffer) => (this.received = Buffer.concat([this.received, chunk])));
+    this.socket.on('error', () => {});
+    this.socket.on('close', () => (this.closedFlag = true));
+  }
+
+  /** Everything received so far, as latin1 (byte for byte). */
+  get text(): string {
+    return this.received.toString('latin1');
+  }
+
+  get closed(): boolean {
+    return this.closedFlag;
+  }
+
+  write(data: string | Buffer): void {
+    this.socket.write(data);
+  }
+
+  async waitForText(needle: string, timeoutMs = 5000): Promise<void> {
+    await waitFor(`${JSON.stringify(needle)} on the raw connection (have ${JSON.stringify(this.text.slice(-200))})`, () => this.text.includes(needle), timeoutMs);
+  }
+
+  /** Resolves with everything received once the hub has closed the connection. */
+  async waitForClose(timeoutMs = 5000): Promise<string> {
+    await waitFor(`the hub to close the connection (have ${JSON.stringify(this.text.slice(-200))})`, () => this.closedFlag, timeoutMs);
+    return this.text;
+  }
+
+  /** Hang up abruptly (RST), as a client that went away. */
+  reset(): void {
+    this.socket.resetAndDestroy();
+  }
+
+  [Symbol.dispose](): void {
+    this.socket.destroy();
+  }
 }

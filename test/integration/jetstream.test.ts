@@ -234,7 +234,7 @@ describe('JetStream replicas [jetstream]', () => {
 
   it('keeps setting the stream up until JetStream answers, then becomes ready', { timeout: 60_000 }, async () => {
     const plain = await startNatsServer(); // NATS without JetStream: stream setup fails
-    const hub = await startTestHub(jetstreamEnv(plain, QUICK_RETRY));
+    const hub = await startTestHub(jetstreamEnv(plain, QUICK_RETRY), { unready: true });
     let withJs: NatsServer | undefined;
     try {
       await sleep(700);

@@ -104,7 +104,7 @@ describe('core NATS [nats]', () => {
   it('starts while NATS is down, reports not ready, and connects when NATS appears', async () => {
     const later = await startNatsServer();
     await later.stop();
-    const hub = await startTestHub({ NATS_URL: later.url });
+    const hub = await startTestHub({ NATS_URL: later.url }, { unready: true });
     try {
       const res = await fetch(`${hub.url}/readyz`);
       expect(res.status).toBe(503);
