@@ -15,7 +15,8 @@
  * set (a fresh token means a new URL, which an EventSource cannot change). It then waits with
  * exponential backoff and jitter, and connects again from the last event id.
  *
- * This file is compiled to plain ES2020 (client/dist/ssehub.js) and served by the hub at /client/ssehub.js.
+ * This file is minified by esbuild to ES2020 (client/dist/ssehub.js; its types, with this JSDoc, in
+ * client/dist/ssehub.d.ts) and served by the hub at /client/ssehub.js.
  */
 
 /** Where the subscription stands. It starts `connecting`; `closed` is final. */
