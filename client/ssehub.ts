@@ -15,7 +15,12 @@
  * set (a fresh token means a new URL, which an EventSource cannot change). It then waits with
  * exponential backoff and jitter, and connects again from the last event id.
  *
- * This file is compiled to plain ES2020 (client/dist/ssehub.js) and served by the hub at /client/ssehub.js.
+ * Refusals: an EventSource hides the status of a refused connection (a 401 looks like any network
+ * error), so after one the client asks the same URL once with fetch, reads the hub's answer and
+ * reports it (`onRefused`, `refusal`): a page can say "token expired" instead of reconnecting mutely.
+ *
+ * This file is minified by esbuild to ES2020 (client/dist/ssehub.js; its types, with this JSDoc, in
+ * client/dist/ssehub.d.ts) and served by the hub at /client/ssehub.js.
  */
 
 /** Where the subscription stands. It starts `connecting`; `closed` is final. */
@@ -39,6 +44,16 @@ export interface HubReset {
   readonly lastEventId: string;
   /** The stream position the client continues from. */
   readonly id: string;
+}
+
+/** The hub's answer to a connection it refused: an error status instead of an event stream. */
+export interface HubRefusal {
+  /** The HTTP status: 401 (no token, or a bad or expired one), 403 (a topic the token does not grant), 429 or 503 (busy or draining). */
+  readonly status: number;
+  /** The hub's error code, e.g. `token_expired` (docs/security.md lists them); '' when the answer was not the hub's (a proxy's page). */
+  readonly code: string;
+  /** The hub's message, e.g. `token rejected: it has expired`; '' as for `code`. */
+  readonly message: string;
 }
 
 /** What a handler gets besides the data. */
@@ -104,6 +119,11 @@ export interface SubscribeOptions {
   readonly maxReconnectDelayMs?: number;
   /** Called on every change of state. */
   readonly onState?: (state: ConnectionState, previous: ConnectionState) => void;
+  /**
+   * Called when the hub refused a connection (401, 403, 503...). The client reconnects with backoff all
+   * the same; the refusal stays readable as `refusal` until the next `hub.open`.
+   */
+  readonly onRefused?: (refusal: HubRefusal) => void;
   /** Called when the hub says `hub.reset`: history is gone, refetch state. */
   readonly onReset?: (reset: HubReset) => void;
   /**
@@ -121,16 +141,20 @@ export interface Subscription<Events extends object = EventMap> {
   readonly state: ConnectionState;
   /** The position: the last event id seen ('' before the first). */
   readonly lastEventId: string;
+  /** Why the hub refused the last connection; undefined before any refusal and once `hub.open` came. */
+  readonly refusal: HubRefusal | undefined;
 }
 
 const HUB_OPEN = 'hub.open';
 const HUB_RESET = 'hub.reset';
 /** EventSource.CLOSED: the EventSource gave up and will not reconnect by itself. */
 const SOURCE_CLOSED = 2;
+/** How long asking the hub why it refused may take; past it the client reconnects without knowing. */
+const REFUSAL_PROBE_MS = 5000;
 
 /** Open a subscription. It connects at once; add handlers with `on()` right away (events arrive asynchronously). */
 export function subscribe<Events extends object = EventMap>(options: SubscribeOptions): Subscription<Events> {
-  const { topics, token, onState, onReset } = options;
+  const { topics, token, onState, onReset, onRefused } = options;
   if (!topics || topics.length === 0) throw new TypeError('ssehub: at least one topic is required');
   const Source = eventSourceClass(options.EventSource);
 
@@ -147,6 +171,7 @@ export function subscribe<Events extends object = EventMap>(options: SubscribeOp
 
   let state: ConnectionState = ConnectionState.Connecting;
   let lastEventId = options.lastEventId ?? attempt(() => storage?.getItem(storageKey)) ?? '';
+  let refusal: HubRefusal | undefined;
   let source: EventSourceLike | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let failures = 0;
@@ -203,11 +228,13 @@ export function subscribe<Events extends object = EventMap>(options: SubscribeOp
       if (current !== generation) return;
       params.set('access_token', fresh);
     }
-    const es = new Source(`${base}/events?${params}`, options.withCredentials ? { withCredentials: true } : undefined);
+    const url = `${base}/events?${params}`;
+    const es = new Source(url, options.withCredentials ? { withCredentials: true } : undefined);
     source = es;
     es.addEventListener(HUB_OPEN, (event) => {
       track(event);
       failures = 0;
+      refusal = undefined;
       setState(ConnectionState.Open);
     });
     es.addEventListener(HUB_RESET, (event) => {
@@ -216,17 +243,38 @@ export function subscribe<Events extends object = EventMap>(options: SubscribeOp
       const reset: HubReset = { reason: String(body.reason ?? ''), lastEventId: String(body.lastEventId ?? ''), id: event.lastEventId };
       if (onReset) attempt(() => onReset(reset));
     });
+    // Whether the last request got an event stream: an error after that is a lost connection, not a refusal.
+    let answered = false;
+    es.addEventListener('open', () => {
+      answered = true;
+    });
     es.addEventListener('error', () => {
       if (source !== es) return;
-      if (token || es.readyState === SOURCE_CLOSED) {
+      const gaveUp = es.readyState === SOURCE_CLOSED;
+      const wasAnswered = answered;
+      answered = false;
+      if (token || gaveUp) {
         es.close();
         source = undefined;
-        retry();
+        if (gaveUp && !wasAnswered) void refused(url, current);
+        else retry();
       } else {
         setState(ConnectionState.Reconnecting);
       }
     });
     for (const type of handlers.keys()) es.addEventListener(type, dispatch);
+  }
+
+  /** The EventSource gave up on `url`: learn the hub's answer, report it, then reconnect with backoff. */
+  async function refused(url: string, current: number): Promise<void> {
+    setState(ConnectionState.Reconnecting);
+    const answer = await readRefusal(url, options.withCredentials === true);
+    if (current !== generation) return;
+    if (answer) {
+      refusal = answer;
+      if (onRefused) attempt(() => onRefused(answer));
+    }
+    retry();
   }
 
   function retry(): void {
@@ -263,7 +311,32 @@ export function subscribe<Events extends object = EventMap>(options: SubscribeOp
     get lastEventId() {
       return lastEventId;
     },
+    get refusal() {
+      return refusal;
+    },
   };
+}
+
+/**
+ * Asks `url` again with fetch (as the EventSource did: same credentials mode) and reads the hub's
+ * JSON error. Undefined when there is no refusal to read: the hub is unreachable, CORS hides a
+ * cross-origin answer, or the hub now accepts (that stream is aborted at once).
+ */
+async function readRefusal(url: string, withCredentials: boolean): Promise<HubRefusal | undefined> {
+  if (typeof fetch !== 'function') return undefined;
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), REFUSAL_PROBE_MS);
+  try {
+    const res = await fetch(url, { credentials: withCredentials ? 'include' : 'same-origin', signal: abort.signal });
+    if (res.ok) return undefined;
+    const body = ((await res.json().catch(() => undefined)) ?? {}) as { error?: unknown; code?: unknown };
+    return { status: res.status, code: String(body.code ?? ''), message: String(body.error ?? '') };
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+    abort.abort();
+  }
 }
 
 function eventSourceClass(given: EventSourceConstructor | undefined): EventSourceConstructor {

@@ -1,6 +1,7 @@
 // The demo page: subscribes with the hub's own client library, publishes over POST /publish, and
 // polls /demo/stats for the hub's figures. Plain ES module, no build step. Everything shown goes
-// through textContent, never innerHTML: payloads are untrusted.
+// through textContent, never innerHTML: payloads are untrusted. With the hub's auth on, the Token
+// field's JWT is used both ways; a refused stream is explained, not left "reconnecting".
 import { subscribe } from '/client/ssehub.js';
 
 /** The event table keeps this many rows; older ones are dropped. */
@@ -15,11 +16,36 @@ const words = (text) => text.split(/[\s,]+/).filter(Boolean);
 const now = () => new Date().toTimeString().slice(0, 8);
 
 let subscription;
+/** What `subscription` was opened with. */
+let subscribed = { topics: [], token: '' };
 const listening = new Set();
 
 function showState(state) {
   $('state').textContent = state;
   $('state').dataset.state = state;
+  // hub.open carries the position: show it before any event arrives.
+  showPosition();
+  if (state === 'open') showRefusal(undefined);
+}
+
+function showPosition() {
+  $('position').textContent = subscription?.lastEventId || '–';
+}
+
+/** What to do about a refusal, by status (docs/security.md has the codes). */
+function advice(status) {
+  if (status === 401) return 'Paste a token in the Token field, then Subscribe.';
+  if (status === 403) return 'The token does not grant these topics: subscribe to topics it grants, or use another token.';
+  return 'The hub is busy or restarting.';
+}
+
+function showRefusal(refusal) {
+  const note = $('refusal');
+  note.hidden = !refusal;
+  if (!refusal) return;
+  note.dataset.status = refusal.status;
+  const why = [refusal.code, refusal.message].filter(Boolean).join(': ');
+  note.textContent = `The hub refused this page's stream with ${refusal.status}${why ? ` (${why})` : ''}. ${advice(refusal.status)} The page keeps retrying.`;
 }
 
 function addRow(cells, kind, id) {
@@ -35,7 +61,7 @@ function addRow(cells, kind, id) {
   const body = $('events').tBodies[0];
   body.prepend(row);
   while (body.rows.length > MAX_ROWS) body.lastElementChild.remove();
-  $('position').textContent = subscription?.lastEventId || '–';
+  showPosition();
 }
 
 function listen(type) {
@@ -47,29 +73,58 @@ function listen(type) {
 function start() {
   subscription?.close();
   listening.clear();
+  showRefusal(undefined);
   const topics = words($('topics').value);
   const types = words($('types').value);
-  sessionStorage.setItem(FORM_KEY, JSON.stringify({ topics: topics.join(' '), types: types.join(' ') }));
+  // Read once: a new token takes effect with the next Subscribe, as the form says.
+  const token = $('token').value.trim();
+  // sessionStorage is this tab's only: the token goes when the tab closes.
+  sessionStorage.setItem(FORM_KEY, JSON.stringify({ topics: topics.join(' '), types: types.join(' '), token }));
+  subscribed = { topics, token };
   subscription = subscribe({
     topics,
     persist: $('persist').checked,
+    token: token ? () => token : undefined,
     onState: showState,
+    onRefused: showRefusal,
     onReset: (reset) => addRow([now(), reset.id, 'hub.reset', `history gone (${reset.reason}) after ${reset.lastEventId}: reload your state`], 'reset', reset.id),
     onError: (error) => addRow([now(), '', 'error', String(error)], 'error', ''),
   });
   showState(subscription.state);
   for (const type of ['message', ...types]) listen(type);
-  $('snippet').textContent = snippet(topics, types[0] ?? 'message');
+  showSnippet();
 }
 
-function snippet(topics, type) {
-  return [
+/** The snippet subscribes as this page does and listens for the type the Publish form sends. */
+function showSnippet() {
+  const type = $('publish-type').value.trim() || 'message';
+  const { topics, token } = subscribed;
+  $('snippet').textContent = [
     `<script type="module">`,
     `  import { subscribe } from '${location.origin}/client/ssehub.js';`,
-    `  const hub = subscribe({ url: '${location.origin}', topics: ${JSON.stringify(topics)}, json: true });`,
-    `  hub.on('${type}', (data, { id }) => console.log(id, data));`,
+    ...(token ? [`  const token = ${JSON.stringify(token)}; // this demo's: in your page, fetch a fresh one from your backend`] : []),
+    `  const hub = subscribe({ url: '${location.origin}', topics: ${JSON.stringify(topics)}${token ? ', token: () => token' : ''} });`,
+    `  hub.on(${JSON.stringify(type)}, (data, { id }) => console.log(id, data));`,
     `</script>`,
   ].join('\n');
+}
+
+/** Whether the subscription pattern covers the topic, as the hub matches them (NATS `*` and `>`). */
+function covers(pattern, topic) {
+  const want = pattern.split('.');
+  const have = topic.split('.');
+  for (let i = 0; i < want.length; i++) {
+    if (want[i] === '>') return have.length > i;
+    if (i >= have.length || (want[i] !== '*' && want[i] !== have[i])) return false;
+  }
+  return want.length === have.length;
+}
+
+/** Why an event published to `topic` will not show in the table, or '' when it will. */
+function notShownHere(topic) {
+  if (!subscription || subscription.state === 'closed') return ' (not shown here: this page\'s subscription is closed; Subscribe to see events)';
+  if (subscribed.topics.some((pattern) => covers(pattern, topic))) return '';
+  return ` (not shown here: this page subscribes to ${subscribed.topics.join(' ')}; add ${topic} under Subscribe to see it)`;
 }
 
 async function publish(event) {
@@ -84,10 +139,15 @@ async function publish(event) {
   const query = new URLSearchParams({ topic });
   if (type) query.set('event', type);
   const result = $('publish-result');
+  const token = $('token').value.trim();
   try {
-    const res = await fetch(`/publish?${query}`, { method: 'POST', body: $('publish-data').value });
+    const res = await fetch(`/publish?${query}`, {
+      method: 'POST',
+      body: $('publish-data').value,
+      headers: token ? { Authorization: `Bearer ${token}` } : {},
+    });
     const body = await res.json();
-    result.textContent = res.ok ? `published${body.id ? ` as ${body.id}` : ''}` : `${res.status}: ${body.error}`;
+    result.textContent = res.ok ? `published${body.id ? ` as ${body.id}` : ''}${notShownHere(topic)}` : `${res.status}: ${body.error}`;
     result.className = res.ok ? 'ok' : 'bad';
   } catch (error) {
     result.textContent = String(error);
@@ -123,6 +183,7 @@ const saved = JSON.parse(sessionStorage.getItem(FORM_KEY) ?? 'null');
 if (saved) {
   $('topics').value = saved.topics;
   $('types').value = saved.types;
+  $('token').value = saved.token ?? '';
 }
 $('subscribe-form').addEventListener('submit', (event) => {
   event.preventDefault();
@@ -130,5 +191,6 @@ $('subscribe-form').addEventListener('submit', (event) => {
 });
 $('close').addEventListener('click', () => subscription?.close());
 $('publish-form').addEventListener('submit', publish);
+$('publish-type').addEventListener('input', showSnippet);
 start();
 pollStats();

@@ -2,8 +2,9 @@
  * What browsers load from the hub: the client library at /client/ssehub.js (types at /client/ssehub.d.ts)
  * and, unless HUB_DEMO=0, the demo page at / with the figures at /demo/stats (the whole pod's, as /metrics).
  *
- * The files live in client/ (the library compiled to client/dist/ by `npm run build`). They are read
- * once at start and served from memory with an ETag, so a reload costs a 304.
+ * The files live in client/ (the library built to client/dist/ by `npm run build`, minified). They
+ * are read and compressed once at start and served from memory in the coding the request accepts,
+ * each coding with its own ETag, so a reload costs a 304.
  */
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -12,15 +13,24 @@ import { ErrorCode, HubError } from '../errors.js';
 import type { Hub } from '../hub/hub.js';
 import { readFigures } from '../metrics.js';
 import { podMetrics } from '../pod-metrics.js';
+import { accepts, compressAll, type ContentCoding } from './content-coding.js';
 import type { HttpDeps } from './deps.js';
 import { errorResponse } from './respond.js';
 
 // Same relative path from src/http/ (tsx, tests) and from dist/http/ (npm start).
 const CLIENT_DIR = new URL('../../client/', import.meta.url);
 
-interface StaticFile {
-  readonly body: Buffer;
+/** One file in one content coding: the bytes sent and the headers sent with them. */
+interface Representation {
+  readonly body: Uint8Array<ArrayBuffer>;
+  readonly etag: string;
   readonly headers: Readonly<Record<string, string>>;
+}
+
+interface StaticFile {
+  readonly identity: Representation;
+  /** Compressed representations smaller than the identity one, best coding first. */
+  readonly encoded: readonly { readonly coding: ContentCoding; readonly representation: Representation }[];
 }
 
 /** Reads a file under client/ once; undefined when it is not there (the library not built yet). */
@@ -31,16 +41,47 @@ function load(path: string, contentType: string, extraHeaders: Record<string, st
   } catch {
     return undefined;
   }
-  const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+  const encoded = compressAll(body).filter((candidate) => candidate.body.byteLength < body.byteLength);
   // no-cache: the browser keeps the file but asks each time, so a hub upgrade is seen at once.
-  return { body, headers: Object.freeze({ 'Content-Type': contentType, 'Cache-Control': 'no-cache', ETag: etag, 'X-Content-Type-Options': 'nosniff', ...extraHeaders }) };
+  // Vary: a cache must not give a gzip answer to a client that did not ask for gzip.
+  const common = {
+    'Content-Type': contentType,
+    'Cache-Control': 'no-cache',
+    'X-Content-Type-Options': 'nosniff',
+    ...(encoded.length > 0 ? { Vary: 'Accept-Encoding' } : {}),
+    ...extraHeaders,
+  };
+  const represent = (bytes: Buffer, coding?: ContentCoding): Representation => {
+    // The ETag names the bytes sent: each coding has its own (RFC 9110 §8.8.3).
+    const etag = etagOf(bytes);
+    return { body: new Uint8Array(bytes), etag, headers: Object.freeze({ ...common, ETag: etag, ...(coding ? { 'Content-Encoding': coding } : {}) }) };
+  };
+  return {
+    identity: represent(body),
+    encoded: encoded.map(({ coding, body: bytes }) => ({ coding, representation: represent(bytes, coding) })),
+  };
+}
+
+function etagOf(bytes: Uint8Array): string {
+  return `"${createHash('sha256').update(bytes).digest('base64url').slice(0, 27)}"`;
+}
+
+/** If-None-Match names `etag`: a list, weak (`W/`, as proxies that recompress mark them) or `*`. */
+function matches(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  return ifNoneMatch.split(',').some((tag) => {
+    const trimmed = tag.trim();
+    return trimmed === '*' || trimmed.replace(/^W\//, '') === etag;
+  });
 }
 
 function serve(hub: Hub, file: StaticFile | undefined, missing: string) {
   return (c: Context): Response => {
     if (!file) return errorResponse(c, new HubError(ErrorCode.NotFound, missing), hub.metrics);
-    if (c.req.header('if-none-match') === file.headers.ETag) return c.body(null, 304, file.headers);
-    return c.body(new Uint8Array(file.body), 200, file.headers);
+    const acceptEncoding = c.req.header('accept-encoding');
+    const { body, etag, headers } = file.encoded.find(({ coding }) => accepts(acceptEncoding, coding))?.representation ?? file.identity;
+    if (matches(c.req.header('if-none-match'), etag)) return c.body(null, 304, headers);
+    return c.body(body, 200, headers);
   };
 }
 

@@ -11,8 +11,10 @@ import type { Page } from 'playwright-core';
 import { launchBrowser, type Browser } from '../helpers/browser.js';
 import { publish, startTestHub } from '../helpers/hub.js';
 import { recordRequests } from '../helpers/request-log.js';
+import { Subscriber } from '../helpers/sse-client.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
-import { sleep, withTimeout } from '../helpers/wait.js';
+import { HS256_SECRET, mint } from '../helpers/tokens.js';
+import { sleep, waitFor, withTimeout } from '../helpers/wait.js';
 
 const ARTIFACTS = 'test-artifacts';
 
@@ -52,6 +54,19 @@ async function waitForState(page: Page, state: string): Promise<void> {
   await page.waitForSelector(`#state[data-state="${state}"]`);
 }
 
+/** The module script inside the page's "Use it in your page" snippet, as a user would paste it. */
+async function snippetScript(page: Page): Promise<string> {
+  const text = (await page.textContent('#snippet')) ?? '';
+  const script = /^<script type="module">\n([\s\S]*)\n<\/script>$/.exec(text)?.[1];
+  expect(script, text).toBeDefined();
+  return script!;
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true });
+}
+
 describe('demo page and client in chromium', () => {
   let browser: Browser;
   beforeAll(async () => {
@@ -67,6 +82,11 @@ describe('demo page and client in chromium', () => {
     try {
       await page.goto(`${hub.url}/`);
       await waitForState(page, 'open');
+      // hub.open carries the position: the page shows it with no event yet, as another stream sees it.
+      using watcher = new Subscriber(hub.url, ['demo.>']);
+      const open = await waitFor('hub.open on a second stream', () => watcher.events.find((e) => e.type === 'hub.open'));
+      expect(await page.textContent('#position')).toBe(open.id);
+      expect(open.id).not.toBe('');
 
       const answer = await publish(hub.url, 'demo.hello', '{"hello":"browser"}', 'greeting');
       expect(answer.status).toBe(200);
@@ -84,14 +104,97 @@ describe('demo page and client in chromium', () => {
       expect(await page.textContent('#publish-result')).toBe(`published as ${rows[1]!.id}`);
       expect(await page.inputValue('#types')).toContain('order.created');
 
+      // A topic the page is not subscribed to: published, and the page says it will not show here.
+      await page.fill('#publish-topic', 'elsewhere.7');
+      await page.click('#publish');
+      await page.waitForFunction(() => (globalThis as unknown as PageScope).document.getElementById('publish-result')?.textContent?.includes('elsewhere') === true);
+      expect(await page.textContent('#publish-result')).toMatch(
+        /^published as \S+ \(not shown here: this page subscribes to demo\.>; add elsewhere\.7 under Subscribe to see it\)$/,
+      );
+      await sleep(200);
+      expect(await eventRows(page)).toHaveLength(2);
+
       // The figures come from /demo/stats: this page's stream is one open connection.
       await page.waitForFunction(() => Number((globalThis as unknown as PageScope).document.getElementById('fig-connections')?.textContent) >= 1);
       await page.waitForFunction(() => (globalThis as unknown as PageScope).document.getElementById('fig-delivered-rate')?.textContent !== '–');
       expect(await page.textContent('#fig-bus')).toBe('memory');
+      // Hub-wide, and the page says so.
+      expect(await page.textContent('#figures-title')).toContain('this hub, all clients');
       expect(await page.textContent('#snippet')).toContain(`import { subscribe } from '${hub.url}/client/ssehub.js'`);
 
-      mkdirSync(ARTIFACTS, { recursive: true });
-      await page.screenshot({ path: `${ARTIFACTS}/demo-page.png`, fullPage: true });
+      await screenshot(page, 'demo-page');
+      expect(browser.errors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
+    } finally {
+      await page.close();
+      await hub.shutdown();
+    }
+  });
+
+  it('[browser] the snippet listens for the type the form publishes: pasted into another page, it shows the form\'s events', async () => {
+    const hub = await startTestHub({ HUB_RETRY_MS: '200' });
+    const demo = await browser.newPage();
+    const pasted = await browser.newPage();
+    try {
+      await demo.goto(`${hub.url}/`);
+      await waitForState(demo, 'open');
+      const formType = await demo.inputValue('#publish-type');
+      expect(formType).toBe('greeting');
+      expect(await snippetScript(demo)).toContain(`hub.on("${formType}",`);
+      // It follows the form as the type is edited.
+      await demo.fill('#publish-type', 'order.created');
+      expect(await snippetScript(demo)).toContain('hub.on("order.created",');
+      await demo.fill('#publish-type', formType);
+
+      // Another page, as a user's would be: the snippet pasted in, its console watched.
+      const logged: string[] = [];
+      pasted.on('console', (msg) => {
+        if (msg.type() === 'log') logged.push(msg.text());
+      });
+      await pasted.goto(`${hub.url}/healthz`);
+      await pasted.addScriptTag({ type: 'module', content: await snippetScript(demo) });
+      await waitFor('the pasted snippet to hold a stream', () => hub.hub.connectionCount >= 2);
+
+      await demo.click('#publish');
+      const [row] = await waitForRows(demo, 1);
+      expect(row).toMatchObject({ type: 'greeting', data: '{"hello": "world"}' });
+      await waitFor(`the pasted snippet to log the event (logged: ${logged.join(' | ')})`, () => logged.length >= 1);
+      expect(logged).toEqual([`${row!.id} {"hello": "world"}`]);
+    } finally {
+      await pasted.close();
+      await demo.close();
+      await hub.shutdown();
+    }
+  });
+
+  it('[browser] with HS256 auth on, the page shows the refusal; with a token in its field it connects and publishes', async () => {
+    const hub = await startTestHub({ HUB_RETRY_MS: '200', HUB_AUTH_HS256_SECRET: HS256_SECRET });
+    const requests = recordRequests(hub);
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${hub.url}/`);
+      await page.waitForSelector('#refusal:not([hidden])');
+      expect(await page.getAttribute('#refusal', 'data-status')).toBe('401');
+      expect(await page.textContent('#refusal')).toBe(
+        'The hub refused this page\'s stream with 401 (unauthorized: a token is required to subscribe to topic "demo.>"). Paste a token in the Token field, then Subscribe. The page keeps retrying.',
+      );
+      expect(await page.getAttribute('#state', 'data-state')).toBe('reconnecting');
+      await page.click('#publish');
+      await page.waitForSelector('#publish-result.bad');
+      expect(await page.textContent('#publish-result')).toMatch(/^401: a token is required to publish/);
+      await screenshot(page, 'demo-page-refused');
+
+      const token = await mint({ subscribe: ['demo.>'], publish: ['demo.>'] }, { expiresIn: 600 });
+      await page.fill('#token', token);
+      await page.click('#subscribe');
+      await waitForState(page, 'open');
+      expect(await page.isHidden('#refusal')).toBe(true);
+      expect(requests.filter((url) => url.startsWith('/events?')).at(-1)).toBe(`/events?topic=${encodeURIComponent('demo.>')}&access_token=${token}`);
+
+      // The same field signs the form's publish (Authorization: Bearer).
+      await page.click('#publish');
+      const [row] = await waitForRows(page, 1);
+      expect(row).toMatchObject({ type: 'greeting', data: '{"hello": "world"}' });
+      expect(await page.textContent('#publish-result')).toBe(`published as ${row!.id}`);
       expect(browser.errors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
     } finally {
       await page.close();

@@ -1,22 +1,46 @@
 /**
- * What the hub serves to browsers, over real HTTP: the client library, the demo page and its figures,
- * and HUB_DEMO=0 turning the demo off. (The page itself runs in chromium in test/browser/.)
+ * What the hub serves to browsers, over real HTTP: the client library (minified, compressed as the
+ * request allows), the demo page and its figures, and HUB_DEMO=0 turning the demo off. (The page
+ * itself runs in chromium in test/browser/.)
  */
+import { request, type IncomingHttpHeaders } from 'node:http';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { get } from '../helpers/http.js';
+import { measureClient } from '../helpers/client-size.js';
+import { get, REQUEST_TIMEOUT_MS } from '../helpers/http.js';
 import { publish, startTestHub } from '../helpers/hub.js';
 import { Subscriber } from '../helpers/sse-client.js';
 import { waitFor } from '../helpers/wait.js';
 
+interface RawGet {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
+}
+
+/** GET with node:http, which (unlike fetch) sends no Accept-Encoding of its own and decodes nothing. */
+function getBytes(url: string, headers: Record<string, string> = {}): Promise<RawGet> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 describe('browser routes', () => {
-  it('serves the compiled client library as an ES module any origin may import, with an ETag', async () => {
+  it('serves the built client library as an ES module any origin may import, with an ETag', async () => {
     await using hub = await startTestHub();
     const res = await get(`${hub.url}/client/ssehub.js`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
     const body = await res.text();
-    expect(body).toContain('export function subscribe(');
+    expect(body).toMatch(/export\{.*\bas subscribe\b.*\}/);
     expect(body).not.toMatch(/: (string|number|boolean)\b[,)]/); // compiled: no type annotations left
     const etag = res.headers.get('etag')!;
     expect(etag).toMatch(/^"[\w-]+"$/);
@@ -27,6 +51,60 @@ describe('browser routes', () => {
     const types = await get(`${hub.url}/client/ssehub.d.ts`);
     expect(types.status).toBe(200);
     expect(await types.text()).toContain('export declare function subscribe<');
+  });
+
+  it('serves the client minified, gzip or Brotli as Accept-Encoding allows, the sizes npm run client:size reports, an ETag per coding', async () => {
+    await using hub = await startTestHub();
+    const url = `${hub.url}/client/ssehub.js`;
+    const size = measureClient();
+
+    const plain = await getBytes(url);
+    expect(plain.status).toBe(200);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.headers.vary).toBe('Accept-Encoding');
+    // Minified: one line, no comments, no indentation (the source has all three).
+    const code = plain.body.toString('utf8');
+    expect(code.trimEnd().split('\n')).toHaveLength(1);
+    expect(code).not.toMatch(/\/\*|\n\s/);
+    expect(plain.body.byteLength).toBe(size.minifiedBytes);
+    expect(Number(plain.headers['content-length'])).toBe(size.minifiedBytes);
+
+    const codings = [
+      { acceptEncoding: 'gzip', coding: 'gzip', decode: gunzipSync, bytes: size.gzippedBytes },
+      // What Chromium sends: Brotli, the smaller, wins.
+      { acceptEncoding: 'gzip, deflate, br, zstd', coding: 'br', decode: brotliDecompressSync, bytes: size.brotliBytes },
+      { acceptEncoding: 'br;q=0, gzip;q=0.5', coding: 'gzip', decode: gunzipSync, bytes: size.gzippedBytes },
+      { acceptEncoding: '*', coding: 'br', decode: brotliDecompressSync, bytes: size.brotliBytes },
+    ];
+    const etags = new Set([plain.headers.etag]);
+    for (const { acceptEncoding, coding, decode, bytes } of codings) {
+      const res = await getBytes(url, { 'Accept-Encoding': acceptEncoding });
+      expect(res.status, acceptEncoding).toBe(200);
+      expect(res.headers['content-encoding'], acceptEncoding).toBe(coding);
+      expect(res.headers.vary).toBe('Accept-Encoding');
+      expect(res.body.byteLength, acceptEncoding).toBe(bytes);
+      expect(Number(res.headers['content-length'])).toBe(bytes);
+      expect(decode(res.body).equals(plain.body), `${acceptEncoding}: decoded equals the plain answer`).toBe(true);
+      expect(res.headers.etag).not.toBe(plain.headers.etag);
+      etags.add(res.headers.etag);
+
+      // Its ETag revalidates its coding, and only that one.
+      const same = await getBytes(url, { 'Accept-Encoding': acceptEncoding, 'If-None-Match': res.headers.etag! });
+      expect(same.status, acceptEncoding).toBe(304);
+      expect(same.body.byteLength).toBe(0);
+      expect(same.headers.etag).toBe(res.headers.etag);
+      expect((await getBytes(url, { 'Accept-Encoding': acceptEncoding, 'If-None-Match': plain.headers.etag! })).status).toBe(200);
+    }
+    expect(etags.size).toBe(3);
+
+    // Refused codings, an unknown one, or none at all: the file as it is.
+    for (const acceptEncoding of ['gzip;q=0, br;q=0', 'zstd', '']) {
+      const res = await getBytes(url, { 'Accept-Encoding': acceptEncoding });
+      expect(res.headers['content-encoding'], acceptEncoding).toBeUndefined();
+      expect(res.body.equals(plain.body)).toBe(true);
+    }
+    // A proxy that recompressed the answer holds a weak ETag: it still revalidates.
+    expect((await getBytes(url, { 'If-None-Match': `"other", W/${plain.headers.etag}` })).status).toBe(304);
   });
 
   it('serves the demo page, its script and style, and live figures', async () => {

@@ -4,29 +4,31 @@
  */
 import { describe, expect, it } from 'vitest';
 import { EventSource } from 'eventsource';
-import { subscribe, type ConnectionState, type HubReset, type StorageLike, type SubscribeOptions } from '../../client/ssehub.js';
+import { subscribe, type ConnectionState, type HubRefusal, type HubReset, type StorageLike, type SubscribeOptions } from '../../client/ssehub.js';
 import { publish, startTestHub } from '../helpers/hub.js';
 import { recordRequests } from '../helpers/request-log.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
-/** A subscription that records what it sees: states, events of the types asked for, resets, errors. */
+/** A subscription that records what it sees: states, events of the types asked for, resets, refusals, errors. */
 function record(options: Omit<SubscribeOptions, 'EventSource'>, types: readonly string[] = ['message']) {
   const states: ConnectionState[] = [];
   const resets: HubReset[] = [];
+  const refusals: HubRefusal[] = [];
   const errors: unknown[] = [];
   const events: { type: string; id: string; data: unknown }[] = [];
   const sub = subscribe({
     EventSource,
     onState: (state) => states.push(state),
     onReset: (reset) => resets.push(reset),
+    onRefused: (refusal) => refusals.push(refusal),
     onError: (error) => errors.push(error),
     ...options,
   });
   for (const type of types) sub.on(type, (data, meta) => events.push({ type: meta.type, id: meta.id, data }));
   const opened = (count = 1) => waitFor(`state open #${count} (states: ${states.join(', ')})`, () => states.filter((s) => s === 'open').length >= count, 5000);
   const received = (count: number) => waitFor(`${count} events (have ${events.length})`, () => events.length >= count && events, 5000);
-  return { sub, states, resets, errors, events, opened, received, [Symbol.dispose]: () => sub.close() };
+  return { sub, states, resets, refusals, errors, events, opened, received, [Symbol.dispose]: () => sub.close() };
 }
 
 /** sessionStorage's contract in a Map, for Node (the browser tests use the real sessionStorage). */
@@ -126,20 +128,26 @@ describe('client library in Node', () => {
     expect(sub.sub.lastEventId).toBe(sub.resets[0]!.id);
   });
 
-  it('reconnects by itself with backoff when the hub refuses the stream (the EventSource gives up on a 503)', async () => {
+  it('reconnects by itself with backoff when the hub refuses the stream (the EventSource gives up on a 503), reporting the refusal', async () => {
     await using hub = await startTestHub({ HUB_MAX_CONNECTIONS: '1' });
     const requests = recordRequests(hub);
     using first = record({ url: hub.url, topics: ['busy'] });
     await first.opened();
     using second = record({ url: hub.url, topics: ['busy'], reconnectDelayMs: 50, maxReconnectDelayMs: 200 });
-    await waitFor('second refused at least twice', () => requests.filter((u) => u.startsWith('/events')).length >= 3);
+    await waitFor('second refused at least twice', () => second.refusals.length >= 2);
     expect(second.sub.state).toBe('reconnecting');
+    const refusal = { status: 503, code: 'too_many_connections', message: expect.stringContaining('maximum of 1 streams') };
+    expect(second.refusals[0]).toEqual(refusal);
+    expect(second.sub.refusal).toEqual(refusal);
+    // Each refusal is the EventSource's request and the client's fetch that reads the answer.
+    expect(requests.filter((u) => u.startsWith('/events')).length).toBeGreaterThanOrEqual(1 + 2 * 2);
     first.sub.close();
     expect(first.states).toEqual(['open', 'closed']);
     await second.opened();
     await publish(hub.url, 'busy', 'through');
     expect((await second.received(1))[0]!.data).toBe('through');
     expect(second.states).toEqual(['reconnecting', 'open']);
+    expect(second.sub.refusal).toBeUndefined();
   });
 
   it('asks for a fresh token before every connection and sends it as access_token', async () => {
