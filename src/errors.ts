@@ -29,6 +29,7 @@ export const ErrorCode = {
   RequestTimeout: 'request_timeout',
   AuthUnavailable: 'auth_unavailable',
   BusUnavailable: 'bus_unavailable',
+  PublishOutcomeUnknown: 'publish_outcome_unknown',
   ShuttingDown: 'shutting_down',
   NotFound: 'not_found',
   Internal: 'internal',
@@ -65,28 +66,54 @@ export const ERROR_STATUS = {
   [ErrorCode.RequestTimeout]: 408,
   [ErrorCode.AuthUnavailable]: 503,
   [ErrorCode.BusUnavailable]: 503,
+  // The bus was sent the event and did not answer: a gateway timeout, not "unavailable", because it
+  // may well have stored it.
+  [ErrorCode.PublishOutcomeUnknown]: 504,
   [ErrorCode.ShuttingDown]: 503,
   [ErrorCode.NotFound]: 404,
   [ErrorCode.Internal]: 500,
 } as const satisfies Record<ErrorCode, number>;
 export type ErrorStatus = (typeof ERROR_STATUS)[ErrorCode];
 
-/** An error a client caused or must be told about; `status` (from ERROR_STATUS) is the HTTP status to answer with. */
+/**
+ * An error a client caused or must be told about; `status` (from ERROR_STATUS) is the HTTP status to
+ * answer with. `details` are more fields of the JSON answer, for a client to act on (`msgId`).
+ */
 export class HubError extends Error {
   override readonly name = 'HubError';
   readonly status: ErrorStatus;
+  readonly details: Readonly<Record<string, string>> | undefined;
 
   constructor(
     readonly code: ErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; details?: Readonly<Record<string, string>> },
   ) {
     super(message, options);
     this.status = ERROR_STATUS[code];
+    this.details = options?.details;
   }
 
   toJSON(): { error: string; code: ErrorCode } {
-    return { error: this.message, code: this.code };
+    return { error: this.message, code: this.code, ...this.details };
+  }
+}
+
+/**
+ * What a failed bus publish did: `not-published` means nothing was kept (never sent, or the bus said
+ * it stored nothing); `unknown` means it was sent and no answer came, so it may have been stored.
+ */
+export type PublishOutcome = 'not-published' | 'unknown';
+
+/** A bus publish that failed, with what the bus can say of its outcome. */
+export class BusPublishError extends Error {
+  override readonly name = 'BusPublishError';
+  constructor(
+    readonly outcome: PublishOutcome,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
   }
 }
 

@@ -37,12 +37,13 @@ export function createBus(config: Config, log: Logger): Bus {
     return new MemoryBus();
   }
   const servers = config.natsServers.map(redactCredentials);
+  const connection = { servers: config.natsServers, pingIntervalMs: config.natsPingIntervalMs, maxPingsOut: config.natsMaxPingsOut, log };
   if (config.jetstream) {
     log.info({ servers, stream: config.jetstream.stream }, 'JetStream bus: cluster-wide ids, resume on any node');
-    return new JetStreamBus({ servers: config.natsServers, settings: config.jetstream, log });
+    return new JetStreamBus({ ...connection, settings: config.jetstream });
   }
   log.info({ servers }, 'core NATS bus: ids are per node; resume works on the same node');
-  return new NatsBus({ servers: config.natsServers, log });
+  return new NatsBus(connection);
 }
 
 export async function startHub(config: Config, log: Logger): Promise<RunningHub> {

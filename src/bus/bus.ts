@@ -29,6 +29,8 @@ export interface BusSubscription {
 export interface PublishResult {
   /** The id-sequence the event got, when this node can know it at publish time. */
   readonly seq: number | undefined;
+  /** True when the bus already held an event under the same `msgId` (JetStream): `seq` is that event's. */
+  readonly duplicate?: boolean;
 }
 
 /**
@@ -72,6 +74,10 @@ export interface Bus {
    * afterwards with a seq above the returned `since` will be delivered to `onMessage`.
    */
   subscribe(pattern: string, onMessage: MessageHandler): Promise<{ subscription: BusSubscription; since: number }>;
+  /**
+   * Fails with a BusPublishError (src/errors.ts) whose `outcome` says whether the message may have
+   * been kept: `not-published` only when it certainly was not.
+   */
   publish(subject: string, data: Uint8Array, options?: PublishOptions): Promise<PublishResult>;
   /**
    * The messages with seq in (afterSeq, upToSeq] on subjects matching any of `patterns`, oldest

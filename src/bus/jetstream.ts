@@ -5,7 +5,8 @@
  * Its parts, in jetstream/: the stream (provisioning and epoch), the live feed (one ordered consumer,
  * dispatched locally) and the history reader (what the replay buffer no longer holds).
  */
-import type { JetStreamClient, JetStreamManager, NatsConnection } from 'nats';
+import { ErrorCode as NatsErrorCode, NatsError, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
+import { BusPublishError } from '../errors.js';
 import type { Bus, BusStatus, BusSubscription, HistoryResult, MessageHandler, PublishOptions, PublishResult } from './bus.js';
 import { closeNats, connectNats, watchNats, type NatsBusConnectionOptions } from './nats-connection.js';
 import { natsHeaders } from './nats-message.js';
@@ -49,10 +50,20 @@ export class JetStreamBus implements Bus {
     return { subscription: this.live.add(pattern, onMessage), since: this.live.head };
   }
 
+  /**
+   * Resolves once JetStream stored the event (or found `msgId` already stored: then with the first
+   * copy's seq). Fails with a BusPublishError that says whether the event may have been stored.
+   */
   async publish(subject: string, data: Uint8Array, options: PublishOptions = {}): Promise<PublishResult> {
-    if (!this.status.connected || !this.js) throw new Error('NATS is not connected');
-    const ack = await this.js.publish(subject, data, { headers: natsHeaders(options), msgID: options.msgId, timeout: this.options.settings.publishTimeoutMs });
-    return { seq: ack.seq };
+    const { nc, js } = this;
+    // Checked in the same turn as the send below, so nothing can close or drain the connection between.
+    if (!this.status.connected || !nc || !js || nc.isClosed() || nc.isDraining()) throw new BusPublishError('not-published', 'NATS is not connected');
+    try {
+      const ack = await js.publish(subject, data, { headers: natsHeaders(options), msgID: options.msgId, timeout: this.options.settings.publishTimeoutMs });
+      return { seq: ack.seq, duplicate: ack.duplicate };
+    } catch (err) {
+      throw publishFailure(err);
+    }
   }
 
   async history(afterSeq: number, upToSeq: number, patterns: readonly string[], limit: number): Promise<HistoryResult> {
@@ -81,7 +92,7 @@ export class JetStreamBus implements Bus {
   }
 
   private async start(): Promise<void> {
-    const nc = await connectNats(this.options.servers, 'ssehub-jetstream');
+    const nc = await connectNats(this.options, 'ssehub-jetstream');
     this.nc = nc;
     if (this.closing) return void nc.close();
     const info = await provisionStream(nc, this.options.settings, this.options.log, () => this.closing);
@@ -105,4 +116,17 @@ export class JetStreamBus implements Bus {
     if (!this.nc) throw new Error('NATS is not connected');
     return this.nc.jetstreamManager();
   }
+}
+
+/**
+ * A JetStream "no" (no stream takes the subject, or an API error such as a full stream with
+ * `discard: new`) means nothing was stored. Anything else came after the event was sent (no ack
+ * within the timeout, the connection lost or closed), so the event may be stored: only a retry under
+ * the same `Nats-Msg-Id` settles it.
+ */
+function publishFailure(err: unknown): BusPublishError {
+  if (err instanceof NatsError && (err.code === NatsErrorCode.NoResponders || err.isJetStreamError())) {
+    return new BusPublishError('not-published', `JetStream refused the event: ${err.message}`, { cause: err });
+  }
+  return new BusPublishError('unknown', `JetStream did not acknowledge the event: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
 }

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Bus, BusMessage, BusStatus, BusSubscription, MessageHandler, PublishOptions, PublishResult } from './bus.js';
 import { LocalDispatch } from './local-dispatch.js';
+import { BusPublishError } from '../errors.js';
 
 export class MemoryBus implements Bus {
   readonly kind = 'memory';
@@ -25,7 +26,7 @@ export class MemoryBus implements Bus {
 
   /** `msgId` is ignored: one process, no redelivery, nothing to de-duplicate. */
   async publish(subject: string, data: Uint8Array, options: PublishOptions = {}): Promise<PublishResult> {
-    if (this.closed) throw new Error('bus is closed');
+    if (this.closed) throw new BusPublishError('not-published', 'bus is closed');
     const msg: BusMessage = { subject, data, eventType: options.eventType, seq: ++this.seq };
     this.subscriptions.dispatch(msg);
     return { seq: msg.seq };

@@ -7,6 +7,7 @@
  * nats-server 2.9 (see docs/nats.md for the choice).
  */
 import { randomBytes } from 'node:crypto';
+import { BusPublishError } from '../errors.js';
 import type { NatsConnection, Subscription } from 'nats';
 import { closeNats, connectNats, watchNats, type NatsBusConnectionOptions } from './nats-connection.js';
 import { natsHeaders, toBusMessage } from './nats-message.js';
@@ -29,7 +30,7 @@ export class NatsBus implements Bus {
 
   constructor(private readonly options: NatsBusOptions) {
     this.status = new BusStatusReporter(options.log);
-    this.connection = connectNats(options.servers, 'ssehub');
+    this.connection = connectNats(options, 'ssehub');
     this.connection.then(
       (nc) => {
         this.nc = nc;
@@ -67,13 +68,26 @@ export class NatsBus implements Bus {
     return { subscription: { pattern, unsubscribe: () => sub.unsubscribe() }, since: ++this.seq };
   }
 
-  /** Core NATS keeps nothing, so `msgId` only travels as a header for consumers that care. */
+  /**
+   * Core NATS keeps nothing, so `msgId` only travels as a header for consumers that care. Resolves
+   * once the server has read the message (a PING answered after it), that is, once it went to the
+   * subscriptions the server had then; a server that stops answering fails it as `unknown` when the
+   * connection is found stale.
+   */
   async publish(subject: string, data: Uint8Array, options: PublishOptions = {}): Promise<PublishResult> {
-    if (!this.status.connected) throw new Error('NATS is not connected');
-    const nc = await this.connection;
-    nc.publish(subject, data, { headers: natsHeaders(options) });
-    // Core NATS acknowledges nothing; flush at least proves the server has the message.
-    await nc.flush();
+    const nc = this.nc;
+    if (!this.status.connected || !nc) throw new BusPublishError('not-published', 'NATS is not connected');
+    try {
+      nc.publish(subject, data, { headers: natsHeaders(options) });
+    } catch (err) {
+      // Thrown before anything is written (the connection is draining or closed).
+      throw new BusPublishError('not-published', `NATS refused the event: ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      await nc.flush();
+    } catch (err) {
+      throw new BusPublishError('unknown', `NATS did not confirm it read the event: ${(err as Error).message}`, { cause: err });
+    }
     return { seq: undefined };
   }
 

@@ -1,7 +1,7 @@
 /** Settings of the bus: which NATS servers (none: the embedded bus), and where topics live in NATS. */
 import { validateSubjectPrefix } from '../topics/subject.js';
 import { ConfigError } from '../errors.js';
-import { checkedBy, list, NONE } from './parsers.js';
+import { checkedBy, int, list, NONE } from './parsers.js';
 import { setting, type ValuesOf } from './setting.js';
 
 const NATS_URL = /^(nats|tls|ws|wss):\/\/[^\s]+$/;
@@ -28,6 +28,16 @@ export const busRows = {
     doc: 'NATS server URL(s), comma-separated; unset means the embedded single-node bus',
   }),
   subjectPrefix: setting({ env: 'HUB_SUBJECT_PREFIX', default: 'sse', parse: checkedBy(validateSubjectPrefix), doc: 'topic `T` is bus subject `<prefix>.T`' }),
+  // A frozen or partitioned NATS closes nothing: only unanswered PINGs reveal it. The hub calls it
+  // gone, and /readyz answers 503, within interval × (max out + 1) of its last answer; the defaults
+  // make that 15 s, two missed PINGs (10 s of silence) before a reconnect (docs/nats.md).
+  natsPingIntervalMs: setting({
+    env: 'HUB_NATS_PING_INTERVAL_MS',
+    default: 5000,
+    parse: int(100, 600_000),
+    doc: 'how often the hub PINGs NATS; a NATS silent for `HUB_NATS_MAX_PINGS_OUT` PINGs counts as gone (not ready) within interval × (max + 1)',
+  }),
+  natsMaxPingsOut: setting({ env: 'HUB_NATS_MAX_PINGS_OUT', default: 2, parse: int(1, 100), doc: 'unanswered PINGs after which the NATS connection is stale: not ready, reconnect' }),
 };
 
 export type BusConfig = ValuesOf<typeof busRows>;

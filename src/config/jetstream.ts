@@ -36,7 +36,7 @@ export const jetStreamRows = {
     env: 'HUB_JETSTREAM_PUBLISH_TIMEOUT_MS',
     default: 5000,
     parse: int(100, 60_000),
-    doc: 'a publish not acknowledged in time answers `503`',
+    doc: 'a publish not acknowledged in time answers `504` (`publish_outcome_unknown`): retry it under its `msgId`',
   }),
 };
 

@@ -1,11 +1,14 @@
 /**
  * POST /publish?topic=T[&event=TYPE]: body is the payload, UTF-8 text up to HUB_MAX_EVENT_BYTES.
- * A `Nats-Msg-Id` (or `Idempotency-Key`) header makes a retried publish safe in JetStream mode.
+ * Each publish has a key (`Nats-Msg-Id` or `Idempotency-Key`, else one the hub makes), returned as
+ * `msgId`: in JetStream mode a retry under it is stored once.
  */
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
-import { ErrorCode, HubError } from '../errors.js';
+import { BusPublishError, ErrorCode, HubError } from '../errors.js';
+import type { Logger } from '../log.js';
 import { checkTopic } from '../topics/subject.js';
 import { checkEventType } from '../sse/frame.js';
 import { Action } from '../auth/access.js';
@@ -63,16 +66,36 @@ export function publishHandler({ hub, config, subjects, log, guards }: HttpDeps)
       return refuse(new HubError(ErrorCode.BadPayload, 'the body is not valid UTF-8 text'));
     }
 
-    if (!hub.bus.isConnected()) return refuse(new HubError(ErrorCode.BusUnavailable, 'the bus is not connected; nothing was published'));
+    // Every publish carries a key, so that a publisher who never heard the answer can retry safely.
+    const key = msgId ?? newMsgId();
     let id: string | undefined;
     try {
-      ({ id } = await hub.publish(subjects.toSubject(topic), body, { eventType: eventType === 'message' ? undefined : eventType, msgId }));
+      ({ id } = await hub.publish(subjects.toSubject(topic), body, { eventType: eventType === 'message' ? undefined : eventType, msgId: key }));
     } catch (err) {
-      log.warn({ err }, 'publish failed');
-      return refuse(new HubError(ErrorCode.BusUnavailable, 'the bus did not take the event; nothing was published', { cause: err }));
+      return refuse(publishFailure(err, key, log));
     }
-    return id === undefined ? c.json({ accepted: true }, 202) : c.json({ id }, 200);
+    return id === undefined ? c.json({ accepted: true, msgId: key }, 202) : c.json({ id, msgId: key }, 200);
   };
+}
+
+/** 16 random bytes: unique within any de-duplication window without coordination between hubs. */
+function newMsgId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+/**
+ * "Nothing was published" only when the bus is sure; otherwise the answer says the outcome is
+ * unknown and names the key to retry under (JetStream then answers a retry with the first copy's id).
+ */
+function publishFailure(err: unknown, msgId: string, log: Logger): HubError {
+  if (err instanceof BusPublishError && err.outcome === 'not-published') {
+    return new HubError(ErrorCode.BusUnavailable, `${err.message}; nothing was published`, { cause: err });
+  }
+  log.warn({ err, msgId }, 'publish outcome unknown');
+  return new HubError(ErrorCode.PublishOutcomeUnknown, 'the bus did not confirm the event: it may or may not be published; retry with the same Nats-Msg-Id to find out', {
+    cause: err,
+    details: { msgId },
+  });
 }
 
 /** The request ended before its body did (Node destroys the request when its connection closes). */

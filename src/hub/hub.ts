@@ -119,10 +119,13 @@ export class Hub {
     this.attach(conn, interests, lastEventId);
   }
 
-  /** HTTP publish: the bus numbers the event when it can; core NATS cannot (then `id` is undefined). */
+  /**
+   * HTTP publish: the bus numbers the event when it can; core NATS cannot (then `id` is undefined).
+   * A retry JetStream recognises by its `msgId` gets the first copy's id and is not counted again.
+   */
   async publish(subject: string, data: Uint8Array, options: PublishOptions): Promise<{ id: string | undefined }> {
-    const { seq } = await this.bus.publish(subject, data, options);
-    this.metrics.eventsPublished.inc();
+    const { seq, duplicate } = await this.bus.publish(subject, data, options);
+    if (!duplicate) this.metrics.eventsPublished.inc();
     return { id: seq === undefined ? undefined : formatEventId(this.bus.epoch, seq) };
   }
 

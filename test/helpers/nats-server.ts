@@ -20,6 +20,12 @@ export interface NatsServer {
   stop(hard?: boolean): Promise<void>;
   /** Start again on the same port and store (after stop()). */
   restart(): Promise<void>;
+  /**
+   * SIGSTOP: the server freezes with its sockets open, so clients see silence, not a closed
+   * connection (a GC pause, a stalled VM, packets dropped). thaw() sends SIGCONT.
+   */
+  freeze(): void;
+  thaw(): void;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
@@ -58,6 +64,8 @@ export async function startNatsServer(options: { jetstream?: boolean; port?: num
     child = undefined;
     if (!proc || proc.exitCode !== null) return;
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    // A frozen server would hold SIGTERM until thawed.
+    proc.kill('SIGCONT');
     proc.kill(hard ? 'SIGKILL' : 'SIGTERM');
     await exited;
   };
@@ -69,6 +77,8 @@ export async function startNatsServer(options: { jetstream?: boolean; port?: num
     storeDir,
     stop,
     restart: launch,
+    freeze: () => void child?.kill('SIGSTOP'),
+    thaw: () => void child?.kill('SIGCONT'),
     async [Symbol.asyncDispose]() {
       await stop();
       rmSync(storeDir, { recursive: true, force: true });

@@ -17,6 +17,8 @@ import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
 const log = createLogger('silent');
+// The hub's defaults: the outages here close connections, which no PING setting changes.
+const { natsPingIntervalMs: pingIntervalMs, natsMaxPingsOut: maxPingsOut } = loadConfig({});
 
 interface ContractKind {
   readonly name: BusKind['name'];
@@ -54,7 +56,7 @@ const kinds: ContractKind[] = [
     name: 'nats',
     async make(servers) {
       const { NATS_URL } = await launcher('nats').env();
-      return connected(new NatsBus({ servers: servers ?? [NATS_URL!], log }));
+      return connected(new NatsBus({ servers: servers ?? [NATS_URL!], pingIntervalMs, maxPingsOut, log }));
     },
     otherNode: 'own-ids',
     publishKnowsSeq: false,
@@ -67,7 +69,7 @@ const kinds: ContractKind[] = [
       // The suite's subjects are under `sse.`, and streams may not overlap: every JetStream bus here
       // reads one stream over `sse.>`, as the replicas of one deployment do.
       const config = loadConfig({ ...(await launcher('jetstream').env()), HUB_SUBJECT_PREFIX: 'sse', HUB_JETSTREAM_STREAM: 'CONTRACT' });
-      return connected(new JetStreamBus({ servers: servers ?? config.natsServers, settings: config.jetstream!, log }));
+      return connected(new JetStreamBus({ servers: servers ?? config.natsServers, pingIntervalMs, maxPingsOut, settings: config.jetstream!, log }));
     },
     otherNode: 'shared-ids',
     publishKnowsSeq: true,

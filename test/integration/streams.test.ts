@@ -38,7 +38,7 @@ for (const kind of busKinds()) {
         await sub.open();
         const answer = await publish(hub.url, 'orders.42', 'line one\r\nline two\rthree\n', 'created');
         if (kind.name === 'nats') {
-          expect(answer).toEqual({ status: 202, body: { accepted: true } });
+          expect(answer).toEqual({ status: 202, body: { accepted: true, msgId: expect.any(String) } });
         } else {
           expect(answer.status).toBe(200);
           expect(answer.body.id).toEqual(expect.any(String));
