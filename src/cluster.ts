@@ -7,7 +7,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from './config.js';
-import type { Logger } from './log.js';
+import { exitAfterLogs, type Logger } from './log.js';
 import { PodMetricsCollector } from './pod-metrics.js';
 
 // A worker that keeps dying is a bug or a bad environment, not bad luck: stop restarting it.
@@ -26,14 +26,15 @@ export function superviseWorkers(config: Config, log: Logger): void {
 
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      if (Object.keys(cluster.workers ?? {}).length === 0) exitAfterLogs(log, 0);
       return;
     }
     const now = Date.now();
     while (restarts.length > 0 && restarts[0]! < now - RESTART_WINDOW_MS) restarts.shift();
     if (restarts.length >= MAX_RESTARTS_PER_WINDOW) {
       log.fatal({ pid: worker.process.pid, code, signal }, `workers died ${MAX_RESTARTS_PER_WINDOW} times within ${RESTART_WINDOW_MS / 1000} s; giving up`);
-      process.exit(1);
+      exitAfterLogs(log, 1);
+      return;
     }
     restarts.push(now);
     log.error({ pid: worker.process.pid, code, signal }, 'worker died; starting another');
@@ -46,7 +47,7 @@ export function superviseWorkers(config: Config, log: Logger): void {
       stopping = true;
       log.info({ signal }, 'stopping workers');
       // Each worker shuts down gracefully on its own timeout; this is the backstop.
-      setTimeout(() => process.exit(0), config.shutdownTimeoutMs + 2000).unref();
+      setTimeout(() => exitAfterLogs(log, 0), config.shutdownTimeoutMs + 2000).unref();
       for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
     });
   }

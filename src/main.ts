@@ -3,8 +3,8 @@ import cluster from 'node:cluster';
 import { superviseWorkers } from './cluster.js';
 import { loadConfig, type Config } from './config.js';
 import { ConfigError } from './errors.js';
-import { createLogger } from './log.js';
-import { startHub } from './server.js';
+import { createLogger, exitAfterLogs } from './log.js';
+import { startHub, type RunningHub } from './server.js';
 
 let config: Config;
 try {
@@ -22,10 +22,13 @@ if (config.workers > 1 && cluster.isPrimary) superviseWorkers(config, log);
 else await serve(config);
 
 async function serve(config: Config): Promise<void> {
-  const running = await startHub(config, log).catch((err: unknown) => {
+  let running: RunningHub;
+  try {
+    running = await startHub(config, log);
+  } catch (err) {
     log.fatal({ err }, 'could not start');
-    process.exit(1);
-  });
+    return exitAfterLogs(log, 1);
+  }
 
   let signalled = false;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
@@ -36,16 +39,16 @@ async function serve(config: Config): Promise<void> {
       // The hard stop: whatever is still open when the timeout passes does not keep us alive.
       setTimeout(() => {
         log.warn('shutdown timed out; exiting');
-        process.exit(0);
+        exitAfterLogs(log, 0);
       }, config.shutdownTimeoutMs + 1000).unref();
       running.shutdown().then(
         () => {
           log.info('stopped');
-          process.exit(0);
+          exitAfterLogs(log, 0);
         },
         (err: unknown) => {
           log.error({ err }, 'shutdown failed');
-          process.exit(1);
+          exitAfterLogs(log, 1);
         },
       );
     });

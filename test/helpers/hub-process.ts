@@ -24,13 +24,21 @@ export interface HubProcess extends AsyncDisposable {
   stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<number | null>;
 }
 
-export async function startHubProcess(env: Record<string, string>, port = 0): Promise<HubProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+/**
+ * The hub's process as `npm start` runs it (src/main.ts, through tsx), on loopback, logging at info
+ * level, with stdout and stderr piped to the caller, who must keep reading stdout (or close it).
+ */
+export function spawnHub(env: Record<string, string>, port = 0): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
-    // info level: the port comes from the "ssehub listening" line.
     env: { ...process.env, ...OPEN_ON_PURPOSE, ...env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+}
+
+export async function startHubProcess(env: Record<string, string>, port = 0): Promise<HubProcess> {
+  // info level: the port comes from the "ssehub listening" line.
+  const child = spawnHub(env, port);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const lines = createInterface({ input: child.stdout! });
