@@ -11,8 +11,10 @@ import { startNatsServer, type NatsServer } from '../helpers/nats-server.js';
 import { Subscriber } from '../helpers/sse-client.js';
 import { sleep, waitFor, withTimeout } from '../helpers/wait.js';
 
-const PING_INTERVAL_MS = 500;
-const MAX_PINGS_OUT = 2;
+// Short, so the test is quick; the same variables as the hub's settings measure other values
+// (`HUB_NATS_PING_INTERVAL_MS=5000 npx vitest run test/integration/nats-freeze.test.ts`: the defaults).
+const PING_INTERVAL_MS = Number(process.env.HUB_NATS_PING_INTERVAL_MS ?? 500);
+const MAX_PINGS_OUT = Number(process.env.HUB_NATS_MAX_PINGS_OUT ?? 2);
 /** When the hub must have called NATS gone, counted from its last answer. */
 const DETECTION_BOUND_MS = PING_INTERVAL_MS * (MAX_PINGS_OUT + 1);
 /** For a shared, noisy machine: timers that fire late, a slow /readyz poll. */
@@ -115,7 +117,7 @@ describe('NATS frozen while publishing over HTTP [faults] [jetstream]', () => {
 
   it(
     'answers 200 with an id, 503 only for what was never sent, 504 with a key for the rest; retried, every event arrives once, in order',
-    { timeout: 60_000 },
+    { timeout: 60_000 + 2 * DETECTION_BOUND_MS },
     async () => {
       const hub = await startTestHub(jetstreamEnv(nats, { ...PING_ENV, HUB_JETSTREAM_PUBLISH_TIMEOUT_MS: '1000' }));
       const sub = new Subscriber(hub.url, ['orders']);
@@ -172,7 +174,7 @@ describe('NATS frozen while publishing over HTTP [faults] [nats]', () => {
     await nats?.[Symbol.asyncDispose]();
   });
 
-  it('is not ready within the PING bound; 202 only for what the server read, 503 for what was never sent, 504 for the rest', { timeout: 60_000 }, async () => {
+  it('is not ready within the PING bound; 202 only for what the server read, 503 for what was never sent, 504 for the rest', { timeout: 60_000 + 2 * DETECTION_BOUND_MS }, async () => {
     const hub = await startTestHub({ NATS_URL: nats.url, ...PING_ENV });
     const sub = new Subscriber(hub.url, ['orders']);
     try {
