@@ -10,7 +10,7 @@ type Destination = ReturnType<typeof pino.destination>;
 
 interface Output {
   readonly destination: Destination;
-  /** A write failed (EPIPE: the reader is gone): nothing more will be written, so exit waits for nothing. */
+  /** A write failed (EPIPE: the reader is gone): exit does not wait for lines that cannot arrive. */
   failed: boolean;
 }
 

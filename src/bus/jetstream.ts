@@ -120,12 +120,13 @@ export class JetStreamBus implements Bus {
 
 /**
  * A JetStream "no" (no stream takes the subject, or an API error such as a full stream with
- * `discard: new`) means nothing was stored. Anything else came after the event was sent (no ack
- * within the timeout, the connection lost or closed), so the event may be stored: only a retry under
- * the same `Nats-Msg-Id` settles it.
+ * `discard: new`) or a message too large to send means nothing was stored. Anything else came after
+ * the event was sent (no ack within the timeout, the connection lost or closed), so the event may be
+ * stored: only a retry under the same `Nats-Msg-Id` settles it.
  */
 function publishFailure(err: unknown): BusPublishError {
-  if (err instanceof NatsError && (err.code === NatsErrorCode.NoResponders || err.isJetStreamError())) {
+  const nothingStored = err instanceof NatsError && (err.code === NatsErrorCode.NoResponders || err.code === NatsErrorCode.MaxPayloadExceeded || err.isJetStreamError());
+  if (nothingStored) {
     return new BusPublishError('not-published', `JetStream refused the event: ${err.message}`, { cause: err });
   }
   return new BusPublishError('unknown', `JetStream did not acknowledge the event: ${err instanceof Error ? err.message : String(err)}`, { cause: err });

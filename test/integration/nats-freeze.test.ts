@@ -97,13 +97,20 @@ async function freezeNats(nats: NatsServer, hub: TestHub): Promise<Freeze> {
   return { detectionMs, recoveryMs: Date.now() - thawedAt, frozenAt, thawedAt };
 }
 
-function report(mode: string, freeze: Freeze, answers: readonly Answer[]): void {
+/** Publishes every 100 ms from half a second before the freeze to half a second after /readyz is 200 again; prints the figures. */
+async function publishThroughFreeze(mode: string, nats: NatsServer, hub: TestHub, topic: string): Promise<{ freeze: Freeze; answers: Answer[] }> {
+  using publisher = new SteadyPublisher(hub.url, topic);
+  await sleep(500);
+  const freeze = await freezeNats(nats, hub);
+  await sleep(500);
+  const answers = await publisher.stop();
   const count = (status: number) => answers.filter((a) => a.status === status).length;
   console.log(
     `[faults] ${mode}, NATS frozen (ping ${PING_INTERVAL_MS} ms × ${MAX_PINGS_OUT} out, bound ${DETECTION_BOUND_MS} ms): ` +
       `/readyz 503 after ${freeze.detectionMs} ms, 200 again ${freeze.recoveryMs} ms after SIGCONT; ` +
       `answers: ${count(200)} × 200, ${count(202)} × 202, ${count(503)} × 503, ${count(504)} × 504`,
   );
+  return { freeze, answers };
 }
 
 describe('NATS frozen while publishing over HTTP [faults] [jetstream]', () => {
@@ -123,12 +130,7 @@ describe('NATS frozen while publishing over HTTP [faults] [jetstream]', () => {
       const sub = new Subscriber(hub.url, ['orders']);
       try {
         await sub.open();
-        using publisher = new SteadyPublisher(hub.url, 'orders');
-        await sleep(500);
-        const freeze = await freezeNats(nats, hub);
-        await sleep(500);
-        const answers = await publisher.stop();
-        report('JetStream', freeze, answers);
+        const { freeze, answers } = await publishThroughFreeze('JetStream', nats, hub, 'orders');
         const published = answers.filter((a) => a.status === 200);
         const refused = answers.filter((a) => a.status === 503);
         const unknown = answers.filter((a) => a.status === 504);
@@ -179,12 +181,7 @@ describe('NATS frozen while publishing over HTTP [faults] [nats]', () => {
     const sub = new Subscriber(hub.url, ['orders']);
     try {
       await sub.open();
-      using publisher = new SteadyPublisher(hub.url, 'orders');
-      await sleep(500);
-      const freeze = await freezeNats(nats, hub);
-      await sleep(500);
-      const answers = await publisher.stop();
-      report('core NATS', freeze, answers);
+      const { freeze, answers } = await publishThroughFreeze('core NATS', nats, hub, 'orders');
       const accepted = answers.filter((a) => a.status === 202);
       const refused = answers.filter((a) => a.status === 503);
       const last = await postEvent(hub.url, 'orders', 'last');
