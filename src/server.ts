@@ -17,6 +17,7 @@ import { createHttpDeps } from './http/deps.js';
 import { createApp } from './http/app.js';
 import { clientErrorHandler, connectHandler, requestErrorHandler } from './http/client-error.js';
 import { inTurn } from './http/in-turn.js';
+import { startAdminServer, type AdminServer } from './admin/server.js';
 
 export interface RunningHub {
   readonly hub: Hub;
@@ -24,6 +25,8 @@ export interface RunningHub {
   readonly port: number;
   /** http://host:port, with 127.0.0.1 when listening on every interface. */
   readonly url: string;
+  /** The admin listener (profiles, heap snapshots, /debug/stats), when HUB_ADMIN_PORT is set. */
+  readonly admin: AdminServer | undefined;
   /**
    * Graceful stop: not ready, no new streams, open streams ended over HUB_DRAIN_WINDOW_MS, bus closed,
    * listener closed. Bounded by HUB_SHUTDOWN_TIMEOUT_MS.
@@ -94,6 +97,12 @@ export async function startHub(config: Config, log: Logger): Promise<RunningHub>
   const port = (server.address() as AddressInfo).port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   log.info({ host: config.host, port, bus: bus.kind }, 'ssehub listening');
+  const admin = await startAdminServer(config, hub, log).catch(async (err: unknown) => {
+    // The hub is up and holds the bus: a start that fails must not leave it running behind.
+    await hub.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    throw err;
+  });
 
   let stopping: Promise<void> | undefined;
   const shutdown = (): Promise<void> => (stopping ??= stop());
@@ -110,10 +119,11 @@ export async function startHub(config: Config, log: Logger): Promise<RunningHub>
     // Every response is finished (or the deadline passed): what is left is idle keep-alive sockets and
     // sockets that never sent a request, which server.close() would otherwise wait on.
     server.closeAllConnections();
-    await Promise.race([closed, deadline]);
+    // Last, so the drain can still be profiled; a profile in progress ends with what it sampled.
+    await Promise.race([Promise.all([closed, admin?.close()]), deadline]);
   }
 
-  return { hub, server, port, url: `http://${asUrlHost(host)}:${port}`, shutdown };
+  return { hub, server, port, url: `http://${asUrlHost(host)}:${port}`, admin, shutdown };
 }
 
 /** A host as a URL names it: an IPv6 address in brackets. */
