@@ -3,7 +3,6 @@
  * dependencies, the Hono app, its Node listener, the HTTP server). main.ts uses it for the
  * process; tests use it to start hubs on port 0.
  */
-import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import { redactCredentials, type Config } from './config.js';
@@ -18,6 +17,7 @@ import { createApp } from './http/app.js';
 import { clientErrorHandler, connectHandler, requestErrorHandler } from './http/client-error.js';
 import { inTurn } from './http/in-turn.js';
 import { startAdminServer, type AdminServer } from './admin/server.js';
+import { asUrlHost, listen } from './listen.js';
 
 export interface RunningHub {
   readonly hub: Hub;
@@ -87,14 +87,7 @@ export async function startHub(config: Config, log: Logger): Promise<RunningHub>
   server.on('clientError', clientErrorHandler(hub.metrics));
   server.on('connect', connectHandler(hub.metrics));
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listen(server, config.port, config.host);
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   log.info({ host: config.host, port, bus: bus.kind }, 'ssehub listening');
   const admin = await startAdminServer(config, hub, log).catch(async (err: unknown) => {
@@ -124,9 +117,4 @@ export async function startHub(config: Config, log: Logger): Promise<RunningHub>
   }
 
   return { hub, server, port, url: `http://${asUrlHost(host)}:${port}`, admin, shutdown };
-}
-
-/** A host as a URL names it: an IPv6 address in brackets. */
-function asUrlHost(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
 }

@@ -5,12 +5,12 @@
  * the heap snapshot is written straight to the response as V8 produces it.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Config } from '../config.js';
 import { ErrorCode, HubError } from '../errors.js';
 import type { Hub } from '../hub/hub.js';
 import type { Logger } from '../log.js';
 import { asHubError, errorAnswer } from '../http/respond.js';
+import { asUrlHost, listen } from '../listen.js';
 import { adminAccess } from './access.js';
 import { HeapSnapshotter } from './heap.js';
 import { CpuProfiler, profileSeconds } from './profile.js';
@@ -61,20 +61,12 @@ export async function startAdminServer(config: Config, hub: Hub, log: Logger): P
     await route(req, res, url, deps);
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.adminPort, config.adminHost, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  const host = config.adminHost.includes(':') ? `[${config.adminHost}]` : config.adminHost;
+  const port = await listen(server, config.adminPort, config.adminHost);
   log.info({ host: config.adminHost, port, token: config.adminToken !== undefined }, 'admin listener on');
 
   return {
     port,
-    url: `http://${host}:${port}`,
+    url: `http://${asUrlHost(config.adminHost)}:${port}`,
     async close() {
       stop.abort();
       deps.monitor.stop();
