@@ -7,6 +7,8 @@ import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
+import { startHub } from '../../src/server.js';
 import { publish, startTestHub, type TestHub } from '../helpers/hub.js';
 import { Subscriber } from '../helpers/sse-client.js';
 import { withTimeout } from '../helpers/wait.js';
@@ -102,6 +104,11 @@ describe('admin listener [admin]', () => {
     expect(stats.replay).toMatchObject({ maxEvents: 10_000, maxBytes: 67_108_864, eventsFill: expect.any(Number), bytesFill: expect.any(Number) });
     expect(stats.replay!.events).toBeGreaterThanOrEqual(1);
     expect(stats.bus).toEqual({ kind: 'memory', connected: true, roundTripMs: null });
+  });
+
+  it('[admin] a hub whose admin port is taken fails to start with the bind error', async () => {
+    const taken = loadConfig({ HOST: '127.0.0.1', PORT: '0', HUB_ADMIN_PORT: String(hub.admin!.port) });
+    await expect(withTimeout('the start to fail', startHub(taken, createLogger('silent')), 10_000)).rejects.toThrow(/EADDRINUSE/);
   });
 
   it('[admin] answers 404 for other paths and 405 for other methods', async () => {
