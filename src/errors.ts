@@ -33,6 +33,9 @@ export const ErrorCode = {
   ShuttingDown: 'shutting_down',
   NotFound: 'not_found',
   Internal: 'internal',
+  BadProfileSeconds: 'bad_profile_seconds',
+  ProfileInProgress: 'profile_in_progress',
+  SnapshotInProgress: 'snapshot_in_progress',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -72,6 +75,9 @@ export const ERROR_STATUS = {
   [ErrorCode.ShuttingDown]: 503,
   [ErrorCode.NotFound]: 404,
   [ErrorCode.Internal]: 500,
+  [ErrorCode.BadProfileSeconds]: 400,
+  [ErrorCode.ProfileInProgress]: 409,
+  [ErrorCode.SnapshotInProgress]: 409,
 } as const satisfies Record<ErrorCode, number>;
 export type ErrorStatus = (typeof ERROR_STATUS)[ErrorCode];
 

@@ -3,7 +3,6 @@
  * dependencies, the Hono app, its Node listener, the HTTP server). main.ts uses it for the
  * process; tests use it to start hubs on port 0.
  */
-import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import { redactCredentials, type Config } from './config.js';
@@ -17,6 +16,8 @@ import { createHttpDeps } from './http/deps.js';
 import { createApp } from './http/app.js';
 import { clientErrorHandler, connectHandler, requestErrorHandler } from './http/client-error.js';
 import { inTurn } from './http/in-turn.js';
+import { startAdminServer, type AdminServer } from './admin/server.js';
+import { asUrlHost, listen } from './listen.js';
 
 export interface RunningHub {
   readonly hub: Hub;
@@ -24,6 +25,8 @@ export interface RunningHub {
   readonly port: number;
   /** http://host:port, with 127.0.0.1 when listening on every interface. */
   readonly url: string;
+  /** The admin listener (profiles, heap snapshots, /debug/stats), when HUB_ADMIN_PORT is set. */
+  readonly admin: AdminServer | undefined;
   /**
    * Graceful stop: not ready, no new streams, open streams ended over HUB_DRAIN_WINDOW_MS, bus closed,
    * listener closed. Bounded by HUB_SHUTDOWN_TIMEOUT_MS.
@@ -85,16 +88,15 @@ export async function startHub(config: Config, log: Logger): Promise<RunningHub>
   server.on('clientError', clientErrorHandler(hub.metrics));
   server.on('connect', connectHandler(hub.metrics));
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listen(server, config.port, config.host);
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   log.info({ host: config.host, port, bus: bus.kind }, 'ssehub listening');
+  const admin = await startAdminServer(config, hub, log).catch(async (err: unknown) => {
+    // The hub is up and holds the bus: a start that fails must not leave it running behind.
+    await hub.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    throw err;
+  });
 
   let stopping: Promise<void> | undefined;
   const shutdown = (): Promise<void> => (stopping ??= stop());
@@ -111,13 +113,9 @@ export async function startHub(config: Config, log: Logger): Promise<RunningHub>
     // Every response is finished (or the deadline passed): what is left is idle keep-alive sockets and
     // sockets that never sent a request, which server.close() would otherwise wait on.
     server.closeAllConnections();
-    await Promise.race([closed, deadline]);
+    // Last, so the drain can still be profiled; a profile in progress ends with what it sampled.
+    await Promise.race([Promise.all([closed, admin?.close()]), deadline]);
   }
 
-  return { hub, server, port, url: `http://${asUrlHost(host)}:${port}`, shutdown };
-}
-
-/** A host as a URL names it: an IPv6 address in brackets. */
-function asUrlHost(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
+  return { hub, server, port, url: `http://${asUrlHost(host)}:${port}`, admin, shutdown };
 }

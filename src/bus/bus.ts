@@ -86,6 +86,8 @@ export interface Bus {
   history?(afterSeq: number, upToSeq: number, patterns: readonly string[], limit: number): Promise<HistoryResult>;
   /** The highest seq delivered so far (0 before any). */
   head(): number;
+  /** A round trip to the bus server in ms (a NATS PING); absent on the embedded bus, which has none. */
+  roundTripMs?(): Promise<number>;
   isConnected(): boolean;
   onStatus(listener: (status: BusStatus) => void): void;
   close(): Promise<void>;

@@ -76,6 +76,11 @@ export class JetStreamBus implements Bus {
     return this.live.head;
   }
 
+  async roundTripMs(): Promise<number> {
+    if (!this.nc) throw new Error('NATS is not connected');
+    return this.nc.rtt();
+  }
+
   isConnected(): boolean {
     return this.status.connected;
   }

@@ -95,6 +95,11 @@ export class NatsBus implements Bus {
     return this.seq;
   }
 
+  async roundTripMs(): Promise<number> {
+    if (!this.nc) throw new Error('NATS is not connected');
+    return this.nc.rtt();
+  }
+
   isConnected(): boolean {
     return this.status.connected;
   }

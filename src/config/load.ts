@@ -1,4 +1,5 @@
 /** Parse and validate the environment once, area by area, and freeze the result. */
+import { loadAdmin } from './admin.js';
 import { loadAccess } from './auth.js';
 import { busRows } from './bus.js';
 import { loadCors } from './cors.js';
@@ -15,8 +16,9 @@ import { streamRows } from './streams.js';
 export function loadConfig(env: Env = process.env): Config {
   const bus = readRows(env, busRows);
   const streams = readRows(env, streamRows);
+  const server = loadServer(env, bus.natsServers);
   return Object.freeze({
-    ...loadServer(env, bus.natsServers),
+    ...server,
     ...bus,
     ...streams,
     ...readRows(env, replayRows),
@@ -25,5 +27,6 @@ export function loadConfig(env: Env = process.env): Config {
     ...loadAccess(env, streams.maxTopicLength, bus.natsServers),
     ...loadCors(env),
     ...readRows(env, limitRows),
+    ...loadAdmin(env, server.workers),
   });
 }

@@ -2,6 +2,7 @@
  * The whole settings schema: every area's rows, in README's three tables, and the Config type they
  * make. A setting added to an area's rows shows up in Config, in loadConfig and in README at once.
  */
+import { adminRows, type AdminConfig } from './admin.js';
 import { allowOpenSwitch, anonymousRows, authRows, keyFileRows, type AccessConfig } from './auth.js';
 import { busRows, type BusConfig } from './bus.js';
 import { corsRows, type CorsConfig } from './cors.js';
@@ -22,7 +23,8 @@ export interface Config
     JetStreamConfig,
     AccessConfig,
     CorsConfig,
-    LimitConfig {}
+    LimitConfig,
+    AdminConfig {}
 
 type RowOf<R extends readonly Rows[]> = { [I in keyof R]: R[I][keyof R[I]] }[number];
 
@@ -32,7 +34,7 @@ function rowsOf<const R extends readonly Rows[]>(...areas: R): readonly RowOf<R>
 
 /** README's settings tables (between its `settings:<name>` markers), each row in schema order. */
 export const SETTINGS_TABLES = {
-  general: rowsOf(serverRows, busRows, streamRows, replayRows, lifecycleRows),
+  general: rowsOf(serverRows, busRows, streamRows, replayRows, lifecycleRows, adminRows),
   jetstream: rowsOf({ jetStreamSwitch }, jetStreamRows, historyRows),
   security: rowsOf(authRows, keyFileRows, { allowOpenSwitch }, anonymousRows, corsRows, limitRows),
 } as const;

@@ -35,6 +35,20 @@ export interface OpenStream {
   readonly expiresAt?: number | undefined;
 }
 
+/** One open stream as Hub.inspect() sees it. */
+export interface StreamSample {
+  readonly bufferedBytes: number;
+  readonly ageMs: number;
+}
+
+export interface HubInspection {
+  readonly streams: readonly StreamSample[];
+  /** HUB_MAX_BUFFERED_BYTES: a stream past it is closed as a slow consumer. */
+  readonly maxBufferedBytes: number;
+  /** The replay buffer's fill and its bounds (HUB_REPLAY_MAX_*). */
+  readonly replay: { readonly events: number; readonly bytes: number; readonly maxEvents: number; readonly maxBytes: number; readonly maxAgeMs: number };
+}
+
 export class Hub {
   readonly metrics: HubMetrics;
   private readonly replay: ReplayBuffer;
@@ -90,6 +104,26 @@ export class Hub {
 
   get isReady(): boolean {
     return !this.closing && this.bus.isConnected();
+  }
+
+  /**
+   * A read-only look at the open streams and the replay buffer, for the admin listener's
+   * /debug/stats (src/admin/stats.ts): one walk over the connections, nothing is changed.
+   */
+  inspect(now = Date.now()): HubInspection {
+    const streams: StreamSample[] = [];
+    for (const conn of this.connections) streams.push({ bufferedBytes: conn.bufferedBytes, ageMs: now - conn.openedAt });
+    return {
+      streams,
+      maxBufferedBytes: this.config.maxBufferedBytes,
+      replay: {
+        events: this.replay.size,
+        bytes: this.replay.byteSize,
+        maxEvents: this.config.replayMaxEvents,
+        maxBytes: this.config.replayMaxBytes,
+        maxAgeMs: this.config.replayMaxAgeMs,
+      },
+    };
   }
 
   /**

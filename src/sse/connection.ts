@@ -92,6 +92,11 @@ export class SseConnection {
     return this.deliveredCount;
   }
 
+  /** Bytes accepted for this stream and not yet handed to the kernel: held while catching up, plus the writer's. */
+  get bufferedBytes(): number {
+    return this.heldBytes + this.writer.pendingBytes;
+  }
+
   /** In the live fan-out (it may still be catching up). */
   get joined(): boolean {
     return this.stage !== Stage.Opening;
