@@ -17,9 +17,41 @@ export interface NatsBusConnectionOptions {
   readonly log: Logger;
 }
 
+/** What NATS_URL's userinfo says, taken off the URLs: the `nats` client ignores credentials in a URL. */
+export interface NatsAuth {
+  readonly servers: string[];
+  readonly user?: string;
+  readonly pass?: string;
+  readonly token?: string;
+}
+
+/**
+ * `nats://user:pass@host:port` becomes user and password options, `nats://token@host:port` a token
+ * (as the NATS CLI reads them). The first URL that carries credentials names them for the connection:
+ * the client has one set of credentials for every server of a cluster.
+ */
+export function natsAuth(servers: readonly string[]): NatsAuth {
+  let auth: Omit<NatsAuth, 'servers'> = {};
+  let found = false;
+  const bare = servers.map((server) => {
+    const at = server.lastIndexOf('@');
+    if (at === -1) return server;
+    const scheme = server.indexOf('://');
+    const start = scheme === -1 ? 0 : scheme + 3;
+    const userinfo = server.slice(start, at);
+    if (!found) {
+      found = true;
+      const colon = userinfo.indexOf(':');
+      auth = colon === -1 ? { token: decodeURIComponent(userinfo) } : { user: decodeURIComponent(userinfo.slice(0, colon)), pass: decodeURIComponent(userinfo.slice(colon + 1)) };
+    }
+    return server.slice(0, start) + server.slice(at + 1);
+  });
+  return { servers: bare, ...auth };
+}
+
 export function connectNats(options: NatsBusConnectionOptions, name: string): Promise<NatsConnection> {
   return connect({
-    servers: [...options.servers],
+    ...natsAuth(options.servers),
     name,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,

@@ -36,7 +36,14 @@ export function assertNatsServerInstalled(): void {
   }
 }
 
-export async function startNatsServer(options: { jetstream?: boolean; port?: number } = {}): Promise<NatsServer> {
+export interface NatsServerOptions {
+  readonly jetstream?: boolean;
+  readonly port?: number;
+  /** Require this user and password of every client (`--user`/`--pass`). */
+  readonly credentials?: { readonly user: string; readonly pass: string };
+}
+
+export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServer> {
   assertNatsServerInstalled();
   const port = options.port ?? (await freePort());
   const storeDir = mkdtempSync(join(tmpdir(), 'ssehub-nats-'));
@@ -45,6 +52,7 @@ export async function startNatsServer(options: { jetstream?: boolean; port?: num
   const launch = async (): Promise<void> => {
     const args = ['-a', '127.0.0.1', '-p', String(port)];
     if (options.jetstream) args.push('-js', '-sd', storeDir);
+    if (options.credentials) args.push('--user', options.credentials.user, '--pass', options.credentials.pass);
     let output = '';
     const proc = spawn(NATS_SERVER_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     proc.stderr?.on('data', (chunk: Buffer) => {

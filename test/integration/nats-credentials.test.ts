@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { startTestHub } from '../helpers/hub.js';
 import { captureLog } from '../helpers/log-capture.js';
 import { freePort } from '../helpers/net.js';
+import { startNatsServer } from '../helpers/nats-server.js';
+import { waitFor } from '../helpers/wait.js';
 
 const USER = 'hub-user';
 const PASSWORD = 'pa55-w0rd-never-logged';
@@ -27,6 +29,29 @@ for (const { name, env, line } of [
       expect(busLine?.servers).toEqual([`nats://***@127.0.0.1:${port}`, `nats://***@127.0.0.1:${port}`]);
       expect(captured.lines.join('')).not.toContain(PASSWORD);
       expect(captured.lines.join('')).not.toContain(USER);
+    });
+  });
+}
+
+for (const { name, env } of [
+  { name: 'core NATS', env: {} },
+  { name: 'JetStream', env: { HUB_JETSTREAM: '1' } },
+]) {
+  describe(`NATS credentials in NATS_URL authenticate, ${name} [nats]`, () => {
+    it('connects to a server that requires them, and not with a wrong password', async () => {
+      const nats = await startNatsServer({ jetstream: true, credentials: { user: USER, pass: PASSWORD } });
+      try {
+        const url = `nats://${USER}:${PASSWORD}@127.0.0.1:${nats.port}`;
+        {
+          await using hub = await startTestHub({ ...env, NATS_URL: url });
+          expect(hub.hub.isReady).toBe(true);
+        }
+        await using refused = await startTestHub({ ...env, NATS_URL: `nats://${USER}:wrong@127.0.0.1:${nats.port}` }, { unready: true });
+        // Nothing positive to wait for: the client retries for ever; give it many attempts' time.
+        await expect(waitFor('a hub with a wrong password to connect', () => refused.hub.isReady, 1500)).rejects.toThrow(/timed out/);
+      } finally {
+        await nats.stop();
+      }
     });
   });
 }
