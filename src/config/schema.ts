@@ -2,7 +2,7 @@
  * The whole settings schema: every area's rows, in README's three tables, and the Config type they
  * make. A setting added to an area's rows shows up in Config, in loadConfig and in README at once.
  */
-import { allowOpenSwitch, anonymousRows, authRows, keyFileRows, type AccessConfig } from './auth.js';
+import { allowOpenSwitch, anonymousRows, authRows, hookRows, keyFileRows, type AccessConfig } from './auth.js';
 import { busRows, type BusConfig } from './bus.js';
 import { corsRows, type CorsConfig } from './cors.js';
 import { historyRows, jetStreamRows, jetStreamSwitch, type JetStreamConfig } from './jetstream.js';
@@ -34,7 +34,7 @@ function rowsOf<const R extends readonly Rows[]>(...areas: R): readonly RowOf<R>
 export const SETTINGS_TABLES = {
   general: rowsOf(serverRows, busRows, streamRows, replayRows, lifecycleRows),
   jetstream: rowsOf({ jetStreamSwitch }, jetStreamRows, historyRows),
-  security: rowsOf(authRows, keyFileRows, { allowOpenSwitch }, anonymousRows, corsRows, limitRows),
+  security: rowsOf(authRows, keyFileRows, hookRows, { allowOpenSwitch }, anonymousRows, corsRows, limitRows),
 } as const;
 
 type AnyRow = (typeof SETTINGS_TABLES)[keyof typeof SETTINGS_TABLES][number];
