@@ -6,7 +6,7 @@
  */
 export { loadConfig } from './config/load.js';
 export { DEFAULTS, type Config } from './config/schema.js';
-export type { AuthConfig } from './config/auth.js';
+export type { AuthConfig, HookConfig } from './config/auth.js';
 export type { JetStreamSettings } from './config/jetstream.js';
 export { DRAIN_MARGIN_MS } from './config/lifecycle.js';
 export { redactCredentials } from './config/bus.js';

@@ -21,16 +21,25 @@ export type TopicGrants = Readonly<Record<Action, readonly string[]>>;
 export function readGrants(payload: Readonly<Record<string, unknown>>, maxTopicLength: number): TopicGrants | string {
   const claim = payload[CLAIM];
   if (claim === undefined) return { subscribe: [], publish: [] };
-  if (typeof claim !== 'object' || claim === null || Array.isArray(claim)) return `claim "${CLAIM}" must be an object`;
+  return readTopicLists(claim, (field) => `claim "${field === undefined ? CLAIM : `${CLAIM}.${field}`}"`, maxTopicLength);
+}
+
+/**
+ * The two lists of `value` (an object with optional `subscribe` and `publish` arrays of patterns),
+ * or a sentence naming what is wrong; `named` names the object, or one of its fields, in that
+ * sentence. The auth hook's answers carry the same lists.
+ */
+export function readTopicLists(value: unknown, named: (field?: Action) => string, maxTopicLength: number): TopicGrants | string {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return `${named()} must be an object`;
   const grants: Record<Action, readonly string[]> = { subscribe: [], publish: [] };
   for (const action of Object.values(Action)) {
-    const list = (claim as Record<string, unknown>)[action];
+    const list = (value as Record<string, unknown>)[action];
     if (list === undefined) continue;
-    if (!Array.isArray(list)) return `claim "${CLAIM}.${action}" must be an array of topic patterns`;
+    if (!Array.isArray(list)) return `${named(action)} must be an array of topic patterns`;
     for (const pattern of list) {
-      if (typeof pattern !== 'string') return `claim "${CLAIM}.${action}" must hold only strings`;
+      if (typeof pattern !== 'string') return `${named(action)} must hold only strings`;
       const problem = checkTopic(pattern, { maxLength: maxTopicLength, allowWildcards: true });
-      if (problem) return `claim "${CLAIM}.${action}": ${problem.message}`;
+      if (problem) return `${named(action)}: ${problem.message}`;
     }
     grants[action] = list as string[];
   }

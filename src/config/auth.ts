@@ -1,13 +1,13 @@
 /**
  * Settings of authorization (docs/security.md): where public keys come from, what a token must say,
- * and the topic patterns open without one. No key at all: open (development) mode, which a hub on
+ * the auth hook, and the topic patterns open without one. No key and no hook: open (development) mode, which a hub on
  * NATS (a deployment, not a laptop) accepts only when HUB_ALLOW_OPEN says so.
  */
 import { createPublicKey } from 'node:crypto';
 import { checkTopic } from '../topics/subject.js';
 import { ConfigError } from '../errors.js';
 import { busRows } from './bus.js';
-import { bool, fileContents, int, list, matching, NONE, optional, text, type Parser } from './parsers.js';
+import { bool, fileContents, HOUR_MS, int, list, matching, NONE, optional, text, type Parser } from './parsers.js';
 import { isSet, readRows, readSetting, setting, type Env, type ValuesOf } from './setting.js';
 
 const hs256Secret: Parser<string> = (secret, variable) => {
@@ -71,16 +71,39 @@ export const keyFileRows = {
   }),
 };
 
+/**
+ * The auth hook (src/auth/hook.ts, docs/security.md): a backend URL asked whether a subscription may
+ * proceed, for sites with session cookies rather than tokens.
+ */
+export const hookRows = {
+  url: setting({
+    env: 'HUB_AUTH_HOOK_URL',
+    default: undefined,
+    parse: optional(matching(/^https?:\/\/\S+$/, (url) => `"${url}" is not an http(s) URL`)),
+    doc: 'backend asked (POST) whether a subscription without a token may proceed; its answer holds the grants',
+  }),
+  // A session lookup is a cache or database read, milliseconds; 2 s keeps a slow backend from
+  // holding a client longer than a reconnect would take, and is far above a healthy answer.
+  timeoutMs: setting({ env: 'HUB_AUTH_HOOK_TIMEOUT_MS', default: 2000, parse: int(50, 60_000), doc: 'time the hook may take; slower answers 503' }),
+  // Long enough to absorb a reconnect storm after a deploy or a network blip (seconds), short enough
+  // that a logout or a changed role reaches new connections soon; 0 caches nothing (identical
+  // in-flight checks are still shared).
+  cacheMs: setting({ env: 'HUB_AUTH_HOOK_CACHE_MS', default: 10_000, parse: int(0, HOUR_MS), doc: "how long the hook's answer for one credential is reused" }),
+  // One entry per credential (a hash and its grants, well under 1 KB): 10,000 is a few MB and covers
+  // the clients of a busy node; beyond it the least recently used credential is asked again.
+  cacheMax: setting({ env: 'HUB_AUTH_HOOK_CACHE_MAX', default: 10_000, parse: int(1, 1_000_000), doc: 'most credentials whose answers are cached' }),
+};
+
 // Not a Config key: it only decides whether loading may go on without a key.
 export const allowOpenSwitch = setting({
   env: 'HUB_ALLOW_OPEN',
   default: false,
   parse: bool,
-  doc: '`1`: run open (no key) on purpose on a NATS bus, where the hub otherwise refuses to start; no effect with a key or on the embedded bus',
+  doc: '`1`: run open (no key) on purpose on a NATS bus, where the hub otherwise refuses to start; no effect with a key, with an auth hook, or on the embedded bus',
 });
 
-/** Every variable that configures a key, for the open-mode refusal's message. */
-const KEY_SOURCES = [authRows.jwksUrl, authRows.publicKeyPem, keyFileRows.publicKeyPem, authRows.hs256Secret, keyFileRows.hs256Secret];
+/** Every variable that configures a credential source, for the open-mode refusal's message. */
+const KEY_SOURCES = [authRows.jwksUrl, authRows.publicKeyPem, keyFileRows.publicKeyPem, authRows.hs256Secret, keyFileRows.hs256Secret, hookRows.url];
 
 export const anonymousRows = {
   anonymousSubscribe: setting({ env: 'HUB_ANONYMOUS_SUBSCRIBE', default: NONE, parse: list(), doc: 'topic patterns anyone may subscribe to without a token' }),
@@ -89,9 +112,15 @@ export const anonymousRows = {
 
 export type AuthConfig = ValuesOf<typeof authRows>;
 
+export interface HookConfig extends ValuesOf<typeof hookRows> {
+  readonly url: string;
+}
+
 export interface AccessConfig extends ValuesOf<typeof anonymousRows> {
-  /** Token verification; undefined means open (development) mode. */
+  /** Token verification; undefined when no key is configured. */
   readonly auth: AuthConfig | undefined;
+  /** The auth hook; undefined when HUB_AUTH_HOOK_URL is unset. With neither, the hub is in open (development) mode. */
+  readonly authHook: HookConfig | undefined;
 }
 
 /**
@@ -100,17 +129,23 @@ export interface AccessConfig extends ValuesOf<typeof anonymousRows> {
  */
 export function loadAccess(env: Env, maxTopicLength: number, natsServers: readonly string[]): AccessConfig {
   const auth = loadAuth(env);
+  const authHook = loadHook(env);
   const allowOpen = readSetting(env, allowOpenSwitch);
   // The embedded bus is one process, the laptop default: open mode stays the default there. A hub on
   // NATS is a deployment, where a forgotten key would publish every topic to whoever reaches it.
-  if (auth === undefined && natsServers.length > 0 && !allowOpen) {
+  if (auth === undefined && authHook === undefined && natsServers.length > 0 && !allowOpen) {
     throw new ConfigError(
       allowOpenSwitch.env,
       `must be 1 for a hub on a NATS bus (${busRows.natsServers.env} is set) to run without a key: anyone who reaches it could subscribe to and publish on every topic. ` +
         `Configure a key (${KEY_SOURCES.map((row) => row.env).join(', ')}; docs/security.md), or set ${allowOpenSwitch.env}=1 if open mode is meant`,
     );
   }
-  return { auth, ...loadAnonymous(env, maxTopicLength) };
+  return { auth, authHook, ...loadAnonymous(env, maxTopicLength) };
+}
+
+function loadHook(env: Env): HookConfig | undefined {
+  const hook = readRows(env, hookRows);
+  return hook.url === undefined ? undefined : Object.freeze({ ...hook, url: hook.url });
 }
 
 function loadAuth(env: Env): AuthConfig | undefined {

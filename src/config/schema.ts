@@ -3,7 +3,7 @@
  * make. A setting added to an area's rows shows up in Config, in loadConfig and in README at once.
  */
 import { adminRows, type AdminConfig } from './admin.js';
-import { allowOpenSwitch, anonymousRows, authRows, keyFileRows, type AccessConfig } from './auth.js';
+import { allowOpenSwitch, anonymousRows, authRows, hookRows, keyFileRows, type AccessConfig } from './auth.js';
 import { busRows, type BusConfig } from './bus.js';
 import { corsRows, type CorsConfig } from './cors.js';
 import { historyRows, jetStreamRows, jetStreamSwitch, type JetStreamConfig } from './jetstream.js';
@@ -36,7 +36,7 @@ function rowsOf<const R extends readonly Rows[]>(...areas: R): readonly RowOf<R>
 export const SETTINGS_TABLES = {
   general: rowsOf(serverRows, busRows, streamRows, replayRows, lifecycleRows, adminRows),
   jetstream: rowsOf({ jetStreamSwitch }, jetStreamRows, historyRows),
-  security: rowsOf(authRows, keyFileRows, { allowOpenSwitch }, anonymousRows, corsRows, limitRows),
+  security: rowsOf(authRows, keyFileRows, hookRows, { allowOpenSwitch }, anonymousRows, corsRows, limitRows),
 } as const;
 
 type AnyRow = (typeof SETTINGS_TABLES)[keyof typeof SETTINGS_TABLES][number];

@@ -21,6 +21,7 @@ const RETRY_LATER: ReadonlySet<ErrorCode> = new Set([
   ErrorCode.BusUnavailable,
   ErrorCode.TooManyConnections,
   ErrorCode.TooManyConnectionsFromAddress,
+  ErrorCode.AuthUnavailable,
 ]);
 
 export function eventsHandler({ hub, config, subjects, log, guards }: HttpDeps) {
@@ -44,7 +45,9 @@ export function eventsHandler({ hub, config, subjects, log, guards }: HttpDeps) 
       return refuse(c, new HubError(ErrorCode.BadLastEventId, `Last-Event-ID is longer than ${MAX_ID_LENGTH} characters; this hub never sent it`));
     }
     const unique = [...new Set(topics)];
-    const permit = await guards.access.authorize(c.req, Action.Subscribe, unique);
+    const { incoming, outgoing } = c.env;
+    const remote = clientAddress(incoming.socket.remoteAddress, c.req.header('x-forwarded-for'), config.trustProxyHops);
+    const permit = await guards.access.authorize(c.req, Action.Subscribe, unique, remote);
     if (permit instanceof HubError) return refuse(c, permit);
 
     if (hub.isClosing) return refuse(c, new HubError(ErrorCode.ShuttingDown, 'this node is shutting down; reconnect'));
@@ -55,8 +58,6 @@ export function eventsHandler({ hub, config, subjects, log, guards }: HttpDeps) 
       return refuse(c, new HubError(ErrorCode.TooManyConnections, `this node holds its maximum of ${config.maxConnections} streams; retry later`));
     }
 
-    const { incoming, outgoing } = c.env;
-    const remote = clientAddress(incoming.socket.remoteAddress, c.req.header('x-forwarded-for'), config.trustProxyHops);
     const release = guards.addresses.acquire(remote);
     if (!release) {
       return refuse(c, new HubError(ErrorCode.TooManyConnectionsFromAddress, `at most ${config.maxConnectionsPerAddress} streams per client address`));

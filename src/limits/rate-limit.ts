@@ -3,6 +3,7 @@
  * refilled at `rate` per second. The map holds at most `maxKeys` buckets; the least recently used
  * goes first, which at worst forgives a key that was idle longest (a full bucket is the same as no bucket).
  */
+import { Lru } from './lru.js';
 
 interface Bucket {
   tokens: number;
@@ -10,14 +11,16 @@ interface Bucket {
 }
 
 export class RateLimiter {
-  private readonly buckets = new Map<string, Bucket>();
+  private readonly buckets: Lru<string, Bucket>;
 
   constructor(
     private readonly rate: number,
     private readonly burst: number,
-    private readonly maxKeys: number,
+    maxKeys: number,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.buckets = new Lru(maxKeys);
+  }
 
   get enabled(): boolean {
     return this.rate > 0;
@@ -33,14 +36,12 @@ export class RateLimiter {
     const now = this.now();
     let bucket = this.buckets.get(key);
     if (bucket) {
-      this.buckets.delete(key); // re-inserted below: Map order is the recency order
       bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * this.rate);
       bucket.updatedAt = now;
     } else {
       bucket = { tokens: this.burst, updatedAt: now };
-      if (this.buckets.size >= this.maxKeys) this.buckets.delete(this.buckets.keys().next().value!);
+      this.buckets.set(key, bucket);
     }
-    this.buckets.set(key, bucket);
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;
       return 0;

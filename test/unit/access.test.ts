@@ -34,6 +34,15 @@ describe('Access modes', () => {
     expect(lines).toEqual([expect.objectContaining({ level: 30, msg: 'token authorization on', sources: ['HS256 secret'], anonymousSubscribe: ['news.>'] })]);
     expect(JSON.stringify(lines)).not.toContain(secret);
   });
+
+  it('with only an auth hook, is not open and names the hook as its source [hook]', async () => {
+    const { log, lines } = capturingLogger();
+    const access = new Access(loadConfig({ HUB_AUTH_HOOK_URL: 'http://127.0.0.1:9/auth' }), log);
+    expect(access.isOpen).toBe(false);
+    expect(lines).toEqual([expect.objectContaining({ level: 30, sources: ['auth hook'] })]);
+    // Publishing never asks the hook, so without a token it is refused here, before any call.
+    expect(await access.authorize(request({ cookie: 'session=1' }), Action.Publish, ['a'])).toMatchObject({ code: 'unauthorized' });
+  });
 });
 
 /** What authorize() reads of a request, from plain header and query maps. */

@@ -61,8 +61,15 @@ describe('loadConfig: open mode on NATS', () => {
   it('refuses to start without a key, naming HUB_ALLOW_OPEN and the ways out', () => {
     const refusal = (): unknown => loadConfig(NATS);
     expect(refusal).toThrow(/^HUB_ALLOW_OPEN must be 1 for a hub on a NATS bus \(NATS_URL is set\) to run without a key/);
-    expect(refusal).toThrow(/HUB_AUTH_JWKS_URL, HUB_AUTH_PUBLIC_KEY, HUB_AUTH_PUBLIC_KEY_FILE, HUB_AUTH_HS256_SECRET, HUB_AUTH_HS256_SECRET_FILE/);
+    expect(refusal).toThrow(/HUB_AUTH_JWKS_URL, HUB_AUTH_PUBLIC_KEY, HUB_AUTH_PUBLIC_KEY_FILE, HUB_AUTH_HS256_SECRET, HUB_AUTH_HS256_SECRET_FILE, HUB_AUTH_HOOK_URL/);
     expect(() => loadConfig({ ...NATS, HUB_ALLOW_OPEN: '0' })).toThrow(/^HUB_ALLOW_OPEN/);
+  });
+
+  it('counts an auth hook as a credential source: a hook with no key is not open mode [hook]', () => {
+    const config = loadConfig({ ...NATS, HUB_AUTH_HOOK_URL: 'http://backend:8080/auth' });
+    expect(config.auth).toBeUndefined();
+    expect(config.authHook).toEqual({ url: 'http://backend:8080/auth', timeoutMs: 2000, cacheMs: 10_000, cacheMax: 10_000 });
+    expect(() => loadConfig({ HUB_AUTH_HOOK_URL: 'backend/auth' })).toThrow(/^HUB_AUTH_HOOK_URL "backend\/auth" is not an http\(s\) URL/);
   });
 
   it('runs open on NATS when HUB_ALLOW_OPEN=1 says so', () => {
