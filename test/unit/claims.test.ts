@@ -6,10 +6,14 @@ describe('readGrants', () => {
     expect(readGrants({ ssehub: { subscribe: ['user.42.>'], publish: ['chat.7'] } }, 256)).toEqual({ subscribe: ['user.42.>'], publish: ['chat.7'] });
     expect(readGrants({ ssehub: { subscribe: ['a'] } }, 256)).toEqual({ subscribe: ['a'], publish: [] });
     expect(readGrants({ sub: 'x' }, 256)).toEqual({ subscribe: [], publish: [] });
+    expect(readGrants({ ssehub: {} }, 256)).toEqual({ subscribe: [], publish: [] });
+    expect(readGrants({ ssehub: { publish: ['p'] } }, 256)).toEqual({ subscribe: [], publish: ['p'] });
   });
 
   it.each([
     [{ ssehub: 'user.>' }, /must be an object/],
+    [{ ssehub: 7 }, /must be an object/],
+    [{ ssehub: null }, /must be an object/],
     [{ ssehub: ['user.>'] }, /must be an object/],
     [{ ssehub: { subscribe: 'user.>' } }, /must be an array/],
     [{ ssehub: { publish: [42] } }, /only strings/],

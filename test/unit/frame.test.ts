@@ -63,6 +63,8 @@ describe('checkEventType', () => {
   it('accepts ordinary types', () => {
     expect(checkEventType('order.created', 128)).toBeUndefined();
     expect(checkEventType('message', 128)).toBeUndefined();
+    expect(checkEventType('x'.repeat(128), 128)).toBeUndefined(); // the bound itself is allowed
+    expect(checkEventType('x'.repeat(129), 128)).toBe('is longer than 128 characters');
   });
   it.each([
     ['', /empty/],

@@ -47,6 +47,13 @@ describe('planResume', () => {
     expect(plan('e-9', context({ clusterWideIds: true }))).toEqual({ kind: 'ahead', after: 9 });
   });
 
+  it('takes an id at the position itself as up to date: nothing to replay, no reset', () => {
+    for (const clusterWideIds of [false, true]) {
+      const planned = plan('e-5', context({ clusterWideIds }));
+      expect(planned.kind === 'replay' && planned.frames).toEqual([]);
+    }
+  });
+
   it('resets when history is gone or the node was not listening, unless the bus keeps history', () => {
     expect(plan('e-0', context())).toEqual({ kind: 'reset', reason: 'history-gone' }); // seq 1 (t1) evicted
     expect(plan('e-3', context({ coveredSince: 4 }))).toEqual({ kind: 'reset', reason: 'not-covered' });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkTopic, subjectMatches, SubjectSpace } from '../../src/topics/subject.js';
+import { checkTopic, hasWildcard, subjectMatches, SubjectSpace, validateSubjectPrefix } from '../../src/topics/subject.js';
 import { PatternIndex } from '../../src/topics/pattern-index.js';
 
 const rules = { maxLength: 64, allowWildcards: true };
@@ -23,6 +23,24 @@ describe('checkTopic', () => {
     ['x'.repeat(65), /longer than 64/],
   ])('rejects %j', (topic, problem) => {
     expect(checkTopic(topic, rules)?.message).toMatch(problem);
+  });
+
+  it('says exactly what is wrong, quoting at most 32 characters of a long topic', () => {
+    expect(checkTopic('', rules)?.message).toBe('topic "": is empty');
+    expect(checkTopic('x'.repeat(64), rules)).toBeUndefined(); // the bound itself is allowed
+    expect(checkTopic('x'.repeat(65), rules)?.message).toBe(`topic "${'x'.repeat(32)}…": is longer than 64 characters`);
+  });
+
+  it('validates the subject prefix as a literal subject of at most 128 characters', () => {
+    expect(validateSubjectPrefix('sse')).toBeUndefined();
+    expect(validateSubjectPrefix('a'.repeat(128))).toBeUndefined();
+    expect(validateSubjectPrefix('a'.repeat(129))).toMatch(/^must be a literal NATS subject: .*longer than 128/);
+    expect(validateSubjectPrefix('sse.*')).toMatch(/^must be a literal NATS subject: .*not allowed/);
+  });
+
+  it('tells wildcard topics from literal ones', () => {
+    for (const topic of ['*', '>', 'a.*', 'a.>', '*.b', 'a.*.c']) expect(hasWildcard(topic), topic).toBe(true);
+    for (const topic of ['a', 'a.b', 'a.b.c']) expect(hasWildcard(topic), topic).toBe(false);
   });
 
   it('rejects wildcards where they are not allowed', () => {
@@ -103,6 +121,7 @@ describe('SubjectSpace', () => {
     expect(space.toTopic('sse.orders.42')).toBe('orders.42');
     expect(space.toTopic('other.orders')).toBeUndefined();
     expect(space.toTopic('sse')).toBeUndefined();
+    expect(space.toTopic('sse.')).toBeUndefined(); // the prefix and its dot, with no topic
     expect(space.all).toBe('sse.>');
   });
 });

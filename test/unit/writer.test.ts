@@ -1,0 +1,227 @@
+/**
+ * SseWriter's promises, observed on real Writable streams standing in for the response and its
+ * socket: one write per turn, whole frames only, large frames not copied, backpressure honoured,
+ * the bound enforced (with a replay's allowance), heartbeats only on quiet streams.
+ */
+import type { ServerResponse } from 'node:http';
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { SseWriter } from '../../src/sse/writer.js';
+
+/** A Writable that records each chunk it is handed; while `blocked`, it does not finish writes. */
+class Sink extends Writable {
+  readonly chunks: Buffer[] = [];
+  blocked = false;
+  private held: (() => void)[] = [];
+
+  constructor(highWaterMark = 16 * 1024) {
+    super({ highWaterMark });
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
+    this.chunks.push(chunk);
+    if (this.blocked) this.held.push(done);
+    else done();
+  }
+
+  release(): void {
+    this.blocked = false;
+    for (const done of this.held.splice(0)) done();
+  }
+
+  get text(): string[] {
+    return this.chunks.map(String);
+  }
+}
+
+interface Setup {
+  readonly writer: SseWriter;
+  readonly res: Sink;
+  readonly socket: Sink;
+  readonly overflows: () => number;
+}
+
+function setup({ maxBufferedBytes = 1024 * 1024, socketHighWaterMark = 16 * 1024 } = {}): Setup {
+  const socket = new Sink(socketHighWaterMark);
+  const res = Object.assign(new Sink(), { socket });
+  let overflows = 0;
+  const writer = new SseWriter(res as unknown as ServerResponse, maxBufferedBytes, () => overflows++);
+  return { writer, res, socket, overflows: () => overflows };
+}
+
+// setImmediate runs after the flush the writer scheduled with setImmediate earlier in the turn.
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+// A Writable emits 'drain' on a later tick, after the held writes finish.
+const drained = (stream: Writable) => new Promise<void>((resolve) => stream.once('drain', () => resolve()));
+const frame = (text: string) => Buffer.from(text);
+const sized = (bytes: number, fill = 'x') => Buffer.alloc(bytes, fill);
+
+describe('SseWriter', () => {
+  it('sends the frames of one turn in one write: the first through the response, later ones to its socket', async () => {
+    const { writer, res, socket } = setup();
+    writer.write(frame('a'));
+    writer.write(frame('b'));
+    expect(res.chunks).toEqual([]); // nothing leaves before the end of the turn
+    await nextTurn();
+    expect(res.text).toEqual(['ab']);
+    expect(socket.chunks).toEqual([]);
+    writer.write(frame('c'));
+    writer.write(frame('d'));
+    await nextTurn();
+    expect(socket.text).toEqual(['cd']);
+    expect(res.text).toEqual(['ab']);
+    expect(writer.bytesWritten).toBe(4);
+  });
+
+  it('flushes every writer that has frames at the end of the turn', async () => {
+    const first = setup();
+    const second = setup();
+    first.writer.write(frame('1'));
+    second.writer.write(frame('2'));
+    await nextTurn();
+    expect(first.res.text).toEqual(['1']);
+    expect(second.res.text).toEqual(['2']);
+  });
+
+  it('writes at once once 64 KiB are queued, without waiting for the end of the turn', () => {
+    const { writer, res } = setup();
+    writer.write(sized(64 * 1024 - 1));
+    expect(res.chunks).toEqual([]);
+    writer.write(frame('!'));
+    expect(Buffer.concat(res.chunks).length).toBe(64 * 1024);
+  });
+
+  it('writes a batch of large frames as they are (not copied), and a batch of small ones as one chunk', async () => {
+    const { writer, res, socket } = setup();
+    writer.write(frame('head'));
+    await nextTurn();
+    expect(res.text).toEqual(['head']);
+    const large = [sized(5000, 'a'), sized(5000, 'b'), sized(5000, 'c'), sized(5000, 'd')];
+    for (const f of large) writer.write(f);
+    await nextTurn();
+    expect(socket.chunks).toHaveLength(4);
+    socket.chunks.forEach((chunk, i) => expect(chunk).toBe(large[i]));
+
+    // Over the concat limit in total, but small frames: one copy is cheaper than many writes.
+    const small = Array.from({ length: 20 }, () => sized(1000));
+    for (const f of small) writer.write(f);
+    await nextTurn();
+    expect(socket.chunks).toHaveLength(5);
+    expect(socket.chunks[4]!.length).toBe(20_000);
+    // One frame goes as it is.
+    const one = sized(100);
+    writer.write(one);
+    await nextTurn();
+    expect(socket.chunks[5]).toBe(one);
+  });
+
+  it('stops at backpressure, queues until drain, then sends the queue in one write', async () => {
+    const { writer, res, socket } = setup({ socketHighWaterMark: 4 });
+    writer.write(frame('head'));
+    await nextTurn();
+    socket.blocked = true;
+    writer.write(frame('12345')); // over the socket's high-water mark: write() returns false
+    await nextTurn();
+    expect(socket.text).toEqual(['12345']);
+    writer.write(frame('x'));
+    writer.write(frame('y'));
+    await nextTurn();
+    expect(socket.text).toEqual(['12345']); // held while waiting for drain
+    expect(writer.pendingBytes).toBe(2 + 5);
+    const drain = drained(socket);
+    socket.release();
+    await drain;
+    expect(socket.text).toEqual(['12345', 'xy']);
+    expect(res.text).toEqual(['head']);
+  });
+
+  it('reports overflow once when pending bytes pass the bound, and drops everything after it', async () => {
+    const { writer, socket, overflows } = setup({ maxBufferedBytes: 10, socketHighWaterMark: 1 });
+    writer.write(frame('h'));
+    await nextTurn();
+    socket.blocked = true;
+    writer.write(frame('12345'));
+    await nextTurn(); // in the socket, unfinished: pending
+    writer.write(frame('12345')); // 10 pending: at the bound, not past it
+    expect(overflows()).toBe(0);
+    writer.write(frame('!'));
+    expect(overflows()).toBe(1);
+    writer.write(frame('more'));
+    expect(overflows()).toBe(1);
+    socket.release();
+    await nextTurn();
+    await nextTurn();
+    expect(socket.text).toEqual(['12345']);
+  });
+
+  it('lets an allowed replay burst past the bound until it has drained, then enforces the bound again', async () => {
+    const { writer, socket, overflows } = setup({ maxBufferedBytes: 10, socketHighWaterMark: 1 });
+    writer.write(frame('h'));
+    await nextTurn();
+    socket.blocked = true;
+    writer.allow(30);
+    writer.write(sized(35)); // 35 > 10 but within 10 + 30
+    await nextTurn();
+    expect(overflows()).toBe(0);
+    const drain = drained(socket);
+    socket.release();
+    await drain; // pending is back under the bound: the allowance ends
+    socket.blocked = true;
+    writer.write(sized(8));
+    await nextTurn();
+    writer.write(sized(5)); // 13 pending, past 10 with no allowance left
+    expect(overflows()).toBe(1);
+  });
+
+  it('keeps an allowance while what is pending is still above the ordinary bound', async () => {
+    const { writer, socket, overflows } = setup({ maxBufferedBytes: 10, socketHighWaterMark: 1 });
+    writer.write(frame('h'));
+    await nextTurn();
+    writer.allow(30);
+    writer.write(sized(35)); // accepted at once by the socket (not blocked): nothing pending
+    await nextTurn();
+    // The flush succeeded with nothing pending: the allowance is settled, the bound is 10 again.
+    socket.blocked = true;
+    writer.write(sized(8));
+    await nextTurn();
+    writer.write(sized(5));
+    expect(overflows()).toBe(1);
+  });
+
+  it('writes a heartbeat only after a whole tick with nothing written', async () => {
+    const { writer, res, socket } = setup();
+    const heartbeat = frame(':\n\n');
+    writer.tick(heartbeat); // the stream just opened: not quiet for a whole tick yet
+    await nextTurn();
+    expect(res.chunks).toEqual([]);
+    writer.tick(heartbeat);
+    await nextTurn();
+    expect(res.text).toEqual([':\n\n']);
+    writer.write(frame('event'));
+    writer.tick(heartbeat); // events flowed during this tick: no heartbeat
+    await nextTurn();
+    expect(socket.text).toEqual(['event']);
+    writer.tick(heartbeat);
+    await nextTurn();
+    expect(socket.text).toEqual(['event', ':\n\n']);
+  });
+
+  it('after close, drops what is queued and ignores writes and drains', async () => {
+    const { writer, res, socket } = setup({ socketHighWaterMark: 1 });
+    writer.write(frame('h'));
+    await nextTurn();
+    socket.blocked = true;
+    writer.write(frame('ab'));
+    await nextTurn();
+    writer.write(frame('queued'));
+    writer.close();
+    expect(socket.listenerCount('drain')).toBe(0);
+    writer.write(frame('late'));
+    socket.release();
+    await nextTurn();
+    await nextTurn();
+    expect(socket.text).toEqual(['ab']);
+    expect(res.text).toEqual(['h']);
+    expect(writer.pendingBytes).toBe(0);
+  });
+});
