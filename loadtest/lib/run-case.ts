@@ -44,6 +44,8 @@ export interface CaseResult {
   readonly rssKiB: { readonly before: number; readonly afterConnect: number; readonly peak: number };
   readonly kibPerConnection: number;
   readonly serverCpuMs: number;
+  /** The part of serverCpuMs the helper processes (nats-server) used. */
+  readonly helperCpuMs: number;
   readonly cpuUsPerDelivered: number;
   /** Server CPU (helpers such as nats-server included) per published event. */
   readonly cpuUsPerPublished: number;
@@ -140,6 +142,7 @@ export async function runCase(target: Target, spec: CaseSpec): Promise<CaseResul
     // nats-server works for the hub: its CPU counts as the server's.
     const cpuPids = [...pids, ...target.helperPids];
     const cpuStart = treeCpuMs(cpuPids);
+    const helperCpuStart = treeCpuMs(target.helperPids);
     const publishStart = now();
     let stormAt = 0;
     let publishMs = 0;
@@ -200,6 +203,7 @@ export async function runCase(target: Target, spec: CaseSpec): Promise<CaseResul
       await sleep(50);
     }
     const serverCpuMs = treeCpuMs(cpuPids) - cpuStart;
+    const helperCpuMs = treeCpuMs(target.helperPids) - helperCpuStart;
 
     // --- collect ---------------------------------------------------------------------------------
     const finals = procs.map((proc) => proc.next('stats', 30_000));
@@ -235,6 +239,7 @@ export async function runCase(target: Target, spec: CaseSpec): Promise<CaseResul
       rssKiB: { before: rssBefore, afterConnect: rssAfterConnect, peak: rssPeak },
       kibPerConnection: round((rssAfterConnect - rssBefore) / spec.subscribers),
       serverCpuMs,
+      helperCpuMs,
       cpuUsPerDelivered: delivered > 0 ? round((serverCpuMs * 1000) / delivered) : 0,
       cpuUsPerPublished: publishedTotal > 0 ? round((serverCpuMs * 1000) / publishedTotal) : 0,
       catchUpMs: stormAt > 0 ? (notCaughtUp === 0 && caughtUpAt > 0 ? Math.round(caughtUpAt - stormAt) : -1) : undefined,
