@@ -27,6 +27,8 @@ export const TargetKind = {
    * checkout), for before/after figures from the same run.
    */
   SsehubBase: 'ssehub-base',
+  /** `ssehub-jetstream` on the SSEHUB_BASE_DIST build. */
+  SsehubJetStreamBase: 'ssehub-jetstream-base',
   /** nginx + nchan, 2 workers, HTTP publish. */
   Nchan: 'nchan',
 } as const;
@@ -70,14 +72,15 @@ export async function startTarget(kind: TargetKind, extraEnv: Record<string, str
 
 async function startSsehub(kind: TargetKind, extraEnv: Record<string, string>): Promise<Target> {
   const port = await freePort();
-  const nats: NatsServer | undefined = kind === TargetKind.Ssehub || kind === TargetKind.SsehubBase ? undefined : await startNatsServer({ jetstream: kind === TargetKind.SsehubJetStream });
+  const jetstream = kind === TargetKind.SsehubJetStream || kind === TargetKind.SsehubJetStreamBase;
+  const nats: NatsServer | undefined = kind === TargetKind.Ssehub || kind === TargetKind.SsehubBase ? undefined : await startNatsServer({ jetstream });
   const env: Record<string, string> = { ...(process.env as Record<string, string>), ...BENCH_ENV, HOST: '127.0.0.1', PORT: String(port), ...extraEnv };
   if (nats) env.NATS_URL = nats.url;
   if (kind === TargetKind.SsehubCluster) env.HUB_WORKERS = '2';
   // JetStream numbers events itself: HTTP publish is the way in, as it is for the embedded bus.
-  if (kind === TargetKind.SsehubJetStream) env.HUB_JETSTREAM = '1';
+  if (jetstream) env.HUB_JETSTREAM = '1';
   let dist = join(ROOT, 'dist');
-  if (kind === TargetKind.SsehubBase) {
+  if (kind === TargetKind.SsehubBase || kind === TargetKind.SsehubJetStreamBase) {
     if (!process.env.SSEHUB_BASE_DIST) throw new Error('target ssehub-base needs SSEHUB_BASE_DIST=<a dist/ directory built from another checkout>');
     dist = process.env.SSEHUB_BASE_DIST;
   }
@@ -93,7 +96,7 @@ async function startSsehub(kind: TargetKind, extraEnv: Record<string, string>): 
     await nats?.stop();
     throw err;
   }
-  const target = ssehubTarget(kind, port, child.pid!, kind === TargetKind.SsehubJetStream ? undefined : nats?.url);
+  const target = ssehubTarget(kind, port, child.pid!, jetstream ? undefined : nats?.url);
   return {
     ...target,
     helperPids: nats?.pid === undefined ? [] : [nats.pid],

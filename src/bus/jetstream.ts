@@ -57,7 +57,7 @@ export class JetStreamBus implements Bus {
    */
   async publish(subject: string, data: Uint8Array, options: PublishOptions = {}): Promise<PublishResult> {
     const { nc, publisher } = this;
-    // Checked in the same turn as the send below, so nothing can close or drain the connection between.
+    // Refused at once when it cannot go; the publisher checks again when it sends, at the end of the turn.
     if (!this.status.connected || !nc || !publisher || nc.isClosed() || nc.isDraining()) throw new BusPublishError('not-published', 'NATS is not connected');
     return publisher.publish(subject, data, options);
   }
@@ -100,7 +100,7 @@ export class JetStreamBus implements Bus {
     const info = await provisionStream(nc, this.options.settings, this.options.log, () => this.closing);
     this.epochValue = streamEpoch(info);
     this.js = nc.jetstream();
-    this.publisher = new AckedPublisher(nc, this.options.settings.publishTimeoutMs);
+    this.publisher = new AckedPublisher(nc, this.options.settings.publishTimeoutMs, () => this.status.connected && !nc.isClosed() && !nc.isDraining());
     await this.live.start(this.js, this.options.settings, info.state.last_seq);
     void watchNats(
       nc,

@@ -3,7 +3,9 @@
  * core message with a reply subject under one inbox this publisher subscribes to once; the stream's
  * ack (or its error, or the server's "no responders") comes back there and settles the publish by
  * the reply subject's last token. Timeouts are one coarse sweep over the pending publishes, oldest
- * first, not a timer per publish.
+ * first, not a timer per publish. Publishes of one event-loop turn (the HTTP requests one poll of
+ * the sockets brought) are sent together at the end of it, so they leave in one write to NATS
+ * instead of one write each (the client flushes once per microtask checkpoint, that is, per request).
  *
  * Why not the client's `js.publish`: it makes a request per publish (a timer, a promise chain, its
  * own header and option handling) and costs about 62 µs of CPU per publish at 16 in flight, where
@@ -15,6 +17,13 @@ import { createInbox, type Msg, type NatsConnection, type Subscription } from 'n
 import { BusPublishError } from '../../errors.js';
 import type { PublishOptions, PublishResult } from '../bus.js';
 import { natsHeaders } from '../nats-message.js';
+
+interface Queued {
+  readonly subject: string;
+  readonly data: Uint8Array;
+  readonly options: PublishOptions;
+  readonly token: string;
+}
 
 interface Pending {
   readonly resolve: (result: PublishResult) => void;
@@ -40,10 +49,13 @@ export class AckedPublisher {
   private readonly subscription: Subscription;
   private readonly sweeper: NodeJS.Timeout;
   private count = 0;
+  private queue: Queued[] = [];
 
+  /** `canSend` says whether the connection may take a publish now (connected, not closing). */
   constructor(
     private readonly nc: NatsConnection,
     private readonly timeoutMs: number,
+    private readonly canSend: () => boolean,
   ) {
     this.prefix = `${createInbox()}.`;
     this.subscription = nc.subscribe(`${this.prefix}*`, { callback: (_err, msg) => this.settle(msg) });
@@ -59,19 +71,43 @@ export class AckedPublisher {
   publish(subject: string, data: Uint8Array, options: PublishOptions): Promise<PublishResult> {
     const token = (++this.count).toString(36);
     return new Promise<PublishResult>((resolve, reject) => {
+      this.pending.set(token, { resolve, reject, sentAt: performance.now() });
+      if (this.queue.push({ subject, data, options, token }) === 1) setImmediate(this.sendQueued);
+    });
+  }
+
+  private readonly sendQueued = (): void => {
+    const queue = this.queue;
+    this.queue = [];
+    // Checked in the same turn as the sends, so nothing can close or drain the connection between.
+    const open = this.canSend();
+    for (const { subject, data, options, token } of queue) {
+      const pending = this.pending.get(token);
+      if (!pending) continue; // closed meanwhile
+      if (!open) {
+        this.pending.delete(token);
+        pending.reject(new BusPublishError('not-published', 'NATS is not connected'));
+        continue;
+      }
       try {
         this.nc.publish(subject, data, { reply: this.prefix + token, headers: natsHeaders(options) });
       } catch (err) {
         // Refused by the client before anything was sent: too large, or the connection closed.
-        return reject(new BusPublishError('not-published', `NATS refused the event: ${(err as Error).message}`, { cause: err }));
+        this.pending.delete(token);
+        pending.reject(new BusPublishError('not-published', `NATS refused the event: ${(err as Error).message}`, { cause: err }));
       }
-      this.pending.set(token, { resolve, reject, sentAt: performance.now() });
-    });
-  }
+    }
+  };
 
   /** Every publish still waiting fails as unknown: it was sent, and its answer will not be read. */
   close(): void {
     clearInterval(this.sweeper);
+    // Not sent yet: certainly not stored.
+    for (const { token } of this.queue) {
+      this.pending.get(token)?.reject(new BusPublishError('not-published', 'the bus closed before the event was sent'));
+      this.pending.delete(token);
+    }
+    this.queue = [];
     this.subscription.unsubscribe();
     for (const [token, pending] of this.pending) {
       this.pending.delete(token);
