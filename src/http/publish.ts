@@ -11,6 +11,7 @@
  * The answers are written on Node's response directly: building a web Response, its Headers and
  * then copying them to Node's response cost a tenth of a publish (docs/performance.md).
  */
+import { isUtf8 } from 'node:buffer';
 import type { ServerResponse } from 'node:http';
 import type { Context } from 'hono';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
@@ -27,7 +28,6 @@ import { batchMsgId, isValidMsgId, MsgIdSource } from './publish-msg-id.js';
 import { OVERLOAD_RETRY_AFTER_S, publishPacing } from './publish-pacing.js';
 import type { PublishedEvent } from '../hub/hub.js';
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 const OVERLOAD_HEADERS = { 'Retry-After': String(OVERLOAD_RETRY_AFTER_S) };
 
 export function publishHandler({ hub, config, subjects, log, guards }: HttpDeps) {
@@ -81,11 +81,8 @@ export function publishHandler({ hub, config, subjects, log, guards }: HttpDeps)
     }
 
     if (single) {
-      try {
-        utf8.decode(body);
-      } catch {
-        return refuse(new HubError(ErrorCode.BadPayload, 'the body is not valid UTF-8 text'));
-      }
+      // Checked in place: decoding would make a string of every payload only to drop it.
+      if (!isUtf8(body)) return refuse(new HubError(ErrorCode.BadPayload, 'the body is not valid UTF-8 text'));
       const key = requestKey ?? msgIds.next();
       let published: PublishedEvent;
       try {
