@@ -12,6 +12,7 @@ export const ErrorCode = {
   PayloadTooLarge: 'payload_too_large',
   BadPayload: 'bad_payload',
   BadMsgId: 'bad_msg_id',
+  BadBatch: 'bad_batch',
   TooManyConnections: 'too_many_connections',
   TooManyConnectionsFromAddress: 'too_many_connections_from_address',
   RateLimited: 'rate_limited',
@@ -30,6 +31,7 @@ export const ErrorCode = {
   AuthUnavailable: 'auth_unavailable',
   BusUnavailable: 'bus_unavailable',
   PublishOutcomeUnknown: 'publish_outcome_unknown',
+  Overloaded: 'overloaded',
   ShuttingDown: 'shutting_down',
   NotFound: 'not_found',
   Internal: 'internal',
@@ -52,6 +54,7 @@ export const ERROR_STATUS = {
   [ErrorCode.PayloadTooLarge]: 413,
   [ErrorCode.BadPayload]: 400,
   [ErrorCode.BadMsgId]: 400,
+  [ErrorCode.BadBatch]: 400,
   [ErrorCode.TooManyConnections]: 503,
   [ErrorCode.TooManyConnectionsFromAddress]: 429,
   [ErrorCode.RateLimited]: 429,
@@ -72,6 +75,7 @@ export const ERROR_STATUS = {
   // The bus was sent the event and did not answer: a gateway timeout, not "unavailable", because it
   // may well have stored it.
   [ErrorCode.PublishOutcomeUnknown]: 504,
+  [ErrorCode.Overloaded]: 503,
   [ErrorCode.ShuttingDown]: 503,
   [ErrorCode.NotFound]: 404,
   [ErrorCode.Internal]: 500,

@@ -15,6 +15,11 @@ export interface CaseSpec {
   readonly stormAtSeconds?: number;
   /** At least this many subscriber processes (more when the connections need them). */
   readonly subscriberProcesses: number;
+  /**
+   * Publish over HTTP on this many keep-alive connections with this many requests in flight on each,
+   * whatever the target's own publisher is (a NATS target's events then go through the hub too).
+   */
+  readonly httpPublish?: { readonly sockets: number; readonly window: number };
 }
 
 export const CASES: Readonly<Record<string, CaseSpec>> = {
@@ -32,6 +37,27 @@ export const CASES: Readonly<Record<string, CaseSpec>> = {
     publish: { kind: 'rate', perSecond: 1000, seconds: 10 },
     stormAtSeconds: 3,
     subscriberProcesses: 2,
+  },
+  // The publish path (issue 12): the cost is the hub's per-request work, so one subscriber, one event
+  // per POST, and a window of one per connection, as a backend with 16 workers publishing would.
+  p: {
+    id: 'p',
+    title: 'publish path: 1 subscriber, 20,000 events/s offered for 3 s, one event per POST, 16 keep-alive connections, 1 request in flight each',
+    subscribers: 1,
+    topics: 1,
+    publish: { kind: 'rate', perSecond: 20_000, seconds: 3 },
+    subscriberProcesses: 1,
+    httpPublish: { sockets: 16, window: 1 },
+  },
+  /** The same with pipelining: 8 requests in flight per connection. */
+  pp: {
+    id: 'pp',
+    title: 'publish path, pipelined: as p, 8 requests in flight per connection',
+    subscribers: 1,
+    topics: 1,
+    publish: { kind: 'rate', perSecond: 20_000, seconds: 3 },
+    subscriberProcesses: 1,
+    httpPublish: { sockets: 16, window: 8 },
   },
   /** The CI smoke case: small, a few seconds, storm included, checked for correctness only. */
   smoke: {

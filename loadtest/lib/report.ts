@@ -4,11 +4,11 @@ import type { CaseResult } from './run-case.js';
 export function summary(r: CaseResult): string {
   const lines = [
     `case ${r.case} on ${r.target}: ${r.subscribers} subscribers over ${r.topics} topics`,
-    `  connect ${r.connectMs} ms (${r.connectFailed} failed); published ${r.published} (${r.publishErrors} errors)`,
+    `  connect ${r.connectMs} ms (${r.connectFailed} failed); published ${r.published} (${r.publishErrors} errors), ${r.publishedPerSec}/s`,
     `  delivered ${r.delivered} of ${r.expected}, lost ${r.lost}, duplicated ${r.duplicated}, resets ${r.resets}, broken ${r.broken}`,
     `  ${r.deliveredPerSec} delivered events/s; latency ms p50 ${r.latencyMs.p50} p90 ${r.latencyMs.p90} p99 ${r.latencyMs.p99} max ${r.latencyMs.max}`,
     `  server RSS KiB before ${r.rssKiB.before}, after connect ${r.rssKiB.afterConnect}, peak ${r.rssKiB.peak}; ${r.kibPerConnection} KiB per connection`,
-    `  server CPU ${r.serverCpuMs} ms = ${r.cpuUsPerDelivered} µs per delivered event`,
+    `  server CPU ${r.serverCpuMs} ms (helpers such as nats-server ${r.helperCpuMs} ms) = ${r.cpuUsPerDelivered} µs per delivered event, ${r.cpuUsPerPublished} µs per published event`,
   ];
   if (r.catchUpMs !== undefined) lines.push(`  reconnect storm: all caught up ${r.catchUpMs} ms after the drop (${r.notCaughtUp} did not)`);
   for (const e of r.errors) lines.push(`  ! ${e}`);
@@ -20,6 +20,16 @@ interface Figure {
   readonly value: (r: CaseResult) => number | undefined;
 }
 
+/** The publish path: what a publisher gets, and what it costs the server. */
+const PUBLISH_FIGURES: readonly Figure[] = [
+  { label: 'published/s', value: (r) => r.publishedPerSec },
+  { label: 'delivered/s', value: (r) => r.deliveredPerSec },
+  { label: 'CPU µs/publish', value: (r) => r.cpuUsPerPublished },
+  { label: 'p99 ms', value: (r) => r.latencyMs.p99 },
+  { label: 'lost+dup', value: (r) => r.lost + r.duplicated },
+  { label: 'errors', value: (r) => r.publishErrors },
+];
+
 /** The figures the side-by-side table compares, per case. */
 const FIGURES: Readonly<Record<string, readonly Figure[]>> = {
   a: [
@@ -28,6 +38,8 @@ const FIGURES: Readonly<Record<string, readonly Figure[]>> = {
     { label: 'CPU µs/event', value: (r) => r.cpuUsPerDelivered },
     { label: 'lost+dup', value: (r) => r.lost + r.duplicated },
   ],
+  p: PUBLISH_FIGURES,
+  pp: PUBLISH_FIGURES,
   d: [
     { label: 'KiB/conn', value: (r) => r.kibPerConnection },
     { label: 'connect ms', value: (r) => r.connectMs },

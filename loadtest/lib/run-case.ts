@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { CaseSpec } from './cases.js';
 import { Histogram } from './histogram.js';
 import { processTree, treeCpuMs, treeRssKiB } from './proc.js';
+import { httpPublisher } from './publisher.js';
 import { now, type FromSubscriber, type SubscriberStats, type ToSubscriber } from './protocol.js';
 import type { Target } from './targets.js';
 
@@ -37,11 +38,17 @@ export interface CaseResult {
   readonly resets: number;
   readonly broken: number;
   readonly deliveredPerSec: number;
+  /** Events acknowledged per second of publishing (first send to last answer). */
+  readonly publishedPerSec: number;
   readonly latencyMs: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number };
   readonly rssKiB: { readonly before: number; readonly afterConnect: number; readonly peak: number };
   readonly kibPerConnection: number;
   readonly serverCpuMs: number;
+  /** The part of serverCpuMs the helper processes (nats-server) used. */
+  readonly helperCpuMs: number;
   readonly cpuUsPerDelivered: number;
+  /** Server CPU (helpers such as nats-server included) per published event. */
+  readonly cpuUsPerPublished: number;
   /** Reconnect storm only: from the drop until the last client had caught up with live events. */
   readonly catchUpMs: number | undefined;
   readonly notCaughtUp: number | undefined;
@@ -112,7 +119,8 @@ export async function runCase(target: Target, spec: CaseSpec): Promise<CaseResul
     procs.push(proc);
     starting.push(started);
   }
-  const publisher = spec.publish.kind === 'none' ? undefined : await target.publisher();
+  const publisher =
+    spec.publish.kind === 'none' ? undefined : spec.httpPublish ? await httpPublisher(target.port, target.httpPublishPath, spec.httpPublish.sockets, spec.httpPublish.window) : await target.publisher();
   try {
     await Promise.all(starting);
     // --- connect -------------------------------------------------------------------------------
@@ -131,9 +139,13 @@ export async function runCase(target: Target, spec: CaseSpec): Promise<CaseResul
 
     // --- publish -------------------------------------------------------------------------------
     const published = new Array<number>(spec.topics).fill(0);
-    const cpuStart = treeCpuMs(pids);
+    // nats-server works for the hub: its CPU counts as the server's.
+    const cpuPids = [...pids, ...target.helperPids];
+    const cpuStart = treeCpuMs(cpuPids);
+    const helperCpuStart = treeCpuMs(target.helperPids);
     const publishStart = now();
     let stormAt = 0;
+    let publishMs = 0;
     let reconnected: Promise<Array<Extract<FromSubscriber, { type: 'reconnected' }>>> | undefined;
     if (publisher && spec.publish.kind !== 'none') {
       const schedule = spec.publish;
@@ -164,6 +176,7 @@ export async function runCase(target: Target, spec: CaseSpec): Promise<CaseResul
         else await sleep(1);
       }
       await publisher.settle(30_000).catch((err: Error) => errors.push(err.message));
+      publishMs = now() - publishStart;
       if (publisher.errors > 0) errors.push(`${publisher.errors} publish errors, first: ${publisher.firstError}`);
     }
     if (reconnected) {
@@ -189,7 +202,8 @@ export async function runCase(target: Target, spec: CaseSpec): Promise<CaseResul
       }
       await sleep(50);
     }
-    const serverCpuMs = treeCpuMs(pids) - cpuStart;
+    const serverCpuMs = treeCpuMs(cpuPids) - cpuStart;
+    const helperCpuMs = treeCpuMs(target.helperPids) - helperCpuStart;
 
     // --- collect ---------------------------------------------------------------------------------
     const finals = procs.map((proc) => proc.next('stats', 30_000));
@@ -203,6 +217,7 @@ export async function runCase(target: Target, spec: CaseSpec): Promise<CaseResul
     const caughtUpAt = Math.max(...stats.map((s) => s.caughtUpAt));
     const notCaughtUp = sum((s) => s.notCaughtUp);
     const round = (x: number, digits = 2): number => Number(x.toFixed(digits));
+    const publishedTotal = published.reduce((a, b) => a + b, 0);
     return {
       case: spec.id,
       target: target.kind,
@@ -210,7 +225,7 @@ export async function runCase(target: Target, spec: CaseSpec): Promise<CaseResul
       topics: spec.topics,
       connectMs: Math.round(connectMs),
       connectFailed,
-      published: published.reduce((a, b) => a + b, 0),
+      published: publishedTotal,
       publishErrors: publisher?.errors ?? 0,
       expected,
       delivered,
@@ -219,11 +234,14 @@ export async function runCase(target: Target, spec: CaseSpec): Promise<CaseResul
       resets: sum((s) => s.resets),
       broken: sum((s) => s.broken),
       deliveredPerSec: delivered > 0 ? Math.round(delivered / ((lastDeliveryAt - publishStart) / 1000)) : 0,
+      publishedPerSec: publishMs > 0 ? Math.round(publishedTotal / (publishMs / 1000)) : 0,
       latencyMs: { p50: round(latency.quantile(0.5)), p90: round(latency.quantile(0.9)), p99: round(latency.quantile(0.99)), max: round(latency.maxMs) },
       rssKiB: { before: rssBefore, afterConnect: rssAfterConnect, peak: rssPeak },
       kibPerConnection: round((rssAfterConnect - rssBefore) / spec.subscribers),
       serverCpuMs,
+      helperCpuMs,
       cpuUsPerDelivered: delivered > 0 ? round((serverCpuMs * 1000) / delivered) : 0,
+      cpuUsPerPublished: publishedTotal > 0 ? round((serverCpuMs * 1000) / publishedTotal) : 0,
       catchUpMs: stormAt > 0 ? (notCaughtUp === 0 && caughtUpAt > 0 ? Math.round(caughtUpAt - stormAt) : -1) : undefined,
       notCaughtUp: stormAt > 0 ? notCaughtUp : undefined,
       errors,

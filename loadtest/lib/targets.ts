@@ -18,6 +18,8 @@ export const TargetKind = {
   Ssehub: 'ssehub',
   /** ssehub, one process, core NATS bus; events published straight to NATS. */
   SsehubNats: 'ssehub-nats',
+  /** ssehub, one process, JetStream bus (nats-server -js), HTTP publish. */
+  SsehubJetStream: 'ssehub-jetstream',
   /** ssehub with HUB_WORKERS=2 (one per core) on NATS; events published straight to NATS. */
   SsehubCluster: 'ssehub-2w',
   /**
@@ -25,6 +27,8 @@ export const TargetKind = {
    * checkout), for before/after figures from the same run.
    */
   SsehubBase: 'ssehub-base',
+  /** `ssehub-jetstream` on the SSEHUB_BASE_DIST build. */
+  SsehubJetStreamBase: 'ssehub-jetstream-base',
   /** nginx + nchan, 2 workers, HTTP publish. */
   Nchan: 'nchan',
 } as const;
@@ -35,7 +39,11 @@ export interface Target {
   readonly port: number;
   /** Root of the server's process tree (what /proc figures are read from). */
   readonly pid: number;
+  /** Processes the server needs beside its own tree (nats-server), counted in its CPU figures. */
+  readonly helperPids: readonly number[];
   readonly subscribePath: string;
+  /** The HTTP publish path for a topic, for cases that publish over HTTP whatever the target's own publisher. */
+  readonly httpPublishPath: (topic: string) => string;
   readonly readyMarker: ReadyMarker;
   publisher(): Promise<Publisher>;
   stop(): Promise<void>;
@@ -64,12 +72,15 @@ export async function startTarget(kind: TargetKind, extraEnv: Record<string, str
 
 async function startSsehub(kind: TargetKind, extraEnv: Record<string, string>): Promise<Target> {
   const port = await freePort();
-  const nats: NatsServer | undefined = kind === TargetKind.Ssehub || kind === TargetKind.SsehubBase ? undefined : await startNatsServer();
+  const jetstream = kind === TargetKind.SsehubJetStream || kind === TargetKind.SsehubJetStreamBase;
+  const nats: NatsServer | undefined = kind === TargetKind.Ssehub || kind === TargetKind.SsehubBase ? undefined : await startNatsServer({ jetstream });
   const env: Record<string, string> = { ...(process.env as Record<string, string>), ...BENCH_ENV, HOST: '127.0.0.1', PORT: String(port), ...extraEnv };
   if (nats) env.NATS_URL = nats.url;
   if (kind === TargetKind.SsehubCluster) env.HUB_WORKERS = '2';
+  // JetStream numbers events itself: HTTP publish is the way in, as it is for the embedded bus.
+  if (jetstream) env.HUB_JETSTREAM = '1';
   let dist = join(ROOT, 'dist');
-  if (kind === TargetKind.SsehubBase) {
+  if (kind === TargetKind.SsehubBase || kind === TargetKind.SsehubJetStreamBase) {
     if (!process.env.SSEHUB_BASE_DIST) throw new Error('target ssehub-base needs SSEHUB_BASE_DIST=<a dist/ directory built from another checkout>');
     dist = process.env.SSEHUB_BASE_DIST;
   }
@@ -85,9 +96,10 @@ async function startSsehub(kind: TargetKind, extraEnv: Record<string, string>): 
     await nats?.stop();
     throw err;
   }
-  const target = ssehubTarget(kind, port, child.pid!, nats?.url);
+  const target = ssehubTarget(kind, port, child.pid!, jetstream ? undefined : nats?.url);
   return {
     ...target,
+    helperPids: nats?.pid === undefined ? [] : [nats.pid],
     async stop() {
       await stopProcess(child, 'SIGTERM');
       await nats?.stop();
@@ -101,12 +113,17 @@ export function ssehubTarget(kind: TargetKind, port: number, pid: number, natsUr
     kind,
     port,
     pid,
+    helperPids: [],
     subscribePath: '/events?topic={topic}',
+    httpPublishPath: ssehubPublishPath,
     readyMarker: 'hub.open',
-    publisher: () => (natsUrl ? natsPublisher(natsUrl, subjectPrefix) : httpPublisher(port, (topic) => `/publish?topic=${encodeURIComponent(topic)}`)),
+    publisher: () => (natsUrl ? natsPublisher(natsUrl, subjectPrefix) : httpPublisher(port, ssehubPublishPath)),
     stop: async () => {},
   };
 }
+
+const ssehubPublishPath = (topic: string): string => `/publish?topic=${encodeURIComponent(topic)}`;
+const nchanPublishPath = (topic: string): string => `/pub?topic=${encodeURIComponent(topic)}`;
 
 async function startNchan(): Promise<Target> {
   const port = await freePort();
@@ -153,9 +170,11 @@ http {
     kind: TargetKind.Nchan,
     port,
     pid: child.pid!,
+    helperPids: [],
     subscribePath: '/sub?topic={topic}',
+    httpPublishPath: nchanPublishPath,
     readyMarker: 'comment',
-    publisher: () => httpPublisher(port, (topic) => `/pub?topic=${encodeURIComponent(topic)}`),
+    publisher: () => httpPublisher(port, nchanPublishPath),
     async stop() {
       await stopProcess(child, 'SIGQUIT'); // nginx: graceful stop
       rmSync(dir, { recursive: true, force: true });

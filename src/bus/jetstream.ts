@@ -5,11 +5,11 @@
  * Its parts, in jetstream/: the stream (provisioning and epoch), the live feed (one ordered consumer,
  * dispatched locally) and the history reader (what the replay buffer no longer holds).
  */
-import { ErrorCode as NatsErrorCode, NatsError, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
+import type { JetStreamClient, JetStreamManager, NatsConnection } from 'nats';
 import { BusPublishError } from '../errors.js';
 import type { Bus, BusStatus, BusSubscription, HistoryResult, MessageHandler, PublishOptions, PublishResult } from './bus.js';
 import { closeNats, connectNats, watchNats, type NatsBusConnectionOptions } from './nats-connection.js';
-import { natsHeaders } from './nats-message.js';
+import { AckedPublisher } from './jetstream/publisher.js';
 import { BusStatusReporter } from './status.js';
 import { readHistory } from './jetstream/history.js';
 import { LiveFeed } from './jetstream/live.js';
@@ -29,6 +29,7 @@ export class JetStreamBus implements Bus {
   private closing = false;
   private nc: NatsConnection | undefined;
   private js: JetStreamClient | undefined;
+  private publisher: AckedPublisher | undefined;
   private readonly live = new LiveFeed();
   private readonly status: BusStatusReporter;
   /** Resolves once the stream exists and the live consumer runs (retries until NATS is there). */
@@ -55,15 +56,10 @@ export class JetStreamBus implements Bus {
    * copy's seq). Fails with a BusPublishError that says whether the event may have been stored.
    */
   async publish(subject: string, data: Uint8Array, options: PublishOptions = {}): Promise<PublishResult> {
-    const { nc, js } = this;
-    // Checked in the same turn as the send below, so nothing can close or drain the connection between.
-    if (!this.status.connected || !nc || !js || nc.isClosed() || nc.isDraining()) throw new BusPublishError('not-published', 'NATS is not connected');
-    try {
-      const ack = await js.publish(subject, data, { headers: natsHeaders(options), msgID: options.msgId, timeout: this.options.settings.publishTimeoutMs });
-      return { seq: ack.seq, duplicate: ack.duplicate };
-    } catch (err) {
-      throw publishFailure(err);
-    }
+    const { nc, publisher } = this;
+    // Refused at once when it cannot go; the publisher checks again when it sends, at the end of the turn.
+    if (!this.status.connected || !nc || !publisher || nc.isClosed() || nc.isDraining()) throw new BusPublishError('not-published', 'NATS is not connected');
+    return publisher.publish(subject, data, options);
   }
 
   async history(afterSeq: number, upToSeq: number, patterns: readonly string[], limit: number): Promise<HistoryResult> {
@@ -92,6 +88,7 @@ export class JetStreamBus implements Bus {
   async close(): Promise<void> {
     this.closing = true;
     this.live.stop();
+    this.publisher?.close();
     await closeNats(this.nc);
     this.status.set(false, 'closed');
   }
@@ -103,6 +100,7 @@ export class JetStreamBus implements Bus {
     const info = await provisionStream(nc, this.options.settings, this.options.log, () => this.closing);
     this.epochValue = streamEpoch(info);
     this.js = nc.jetstream();
+    this.publisher = new AckedPublisher(nc, this.options.settings.publishTimeoutMs, () => this.status.connected && !nc.isClosed() && !nc.isDraining());
     await this.live.start(this.js, this.options.settings, info.state.last_seq);
     void watchNats(
       nc,
@@ -121,18 +119,4 @@ export class JetStreamBus implements Bus {
     if (!this.nc) throw new Error('NATS is not connected');
     return this.nc.jetstreamManager();
   }
-}
-
-/**
- * A JetStream "no" (no stream takes the subject, or an API error such as a full stream with
- * `discard: new`) or a message too large to send means nothing was stored. Anything else came after
- * the event was sent (no ack within the timeout, the connection lost or closed), so the event may be
- * stored: only a retry under the same `Nats-Msg-Id` settles it.
- */
-function publishFailure(err: unknown): BusPublishError {
-  const nothingStored = err instanceof NatsError && (err.code === NatsErrorCode.NoResponders || err.code === NatsErrorCode.MaxPayloadExceeded || err.isJetStreamError());
-  if (nothingStored) {
-    return new BusPublishError('not-published', `JetStream refused the event: ${err.message}`, { cause: err });
-  }
-  return new BusPublishError('unknown', `JetStream did not acknowledge the event: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
 }

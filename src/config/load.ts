@@ -6,6 +6,7 @@ import { loadCors } from './cors.js';
 import { loadJetStream } from './jetstream.js';
 import { loadLifecycle } from './lifecycle.js';
 import { limitRows } from './limits.js';
+import { loadPublish } from './publish.js';
 import { replayRows } from './replay.js';
 import type { Config } from './schema.js';
 import { loadServer } from './server.js';
@@ -21,6 +22,7 @@ export function loadConfig(env: Env = process.env): Config {
     ...server,
     ...bus,
     ...streams,
+    ...loadPublish(env, streams),
     ...readRows(env, replayRows),
     ...loadLifecycle(env),
     ...loadJetStream(env, bus),

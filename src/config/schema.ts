@@ -9,6 +9,7 @@ import { corsRows, type CorsConfig } from './cors.js';
 import { historyRows, jetStreamRows, jetStreamSwitch, type JetStreamConfig } from './jetstream.js';
 import { lifecycleRows, type LifecycleConfig } from './lifecycle.js';
 import { limitRows, type LimitConfig } from './limits.js';
+import { publishRows, type PublishConfig } from './publish.js';
 import { replayRows, type ReplayConfig } from './replay.js';
 import { serverRows, type ServerConfig } from './server.js';
 import type { Rows } from './setting.js';
@@ -18,6 +19,7 @@ export interface Config
   extends ServerConfig,
     BusConfig,
     StreamConfig,
+    PublishConfig,
     ReplayConfig,
     LifecycleConfig,
     JetStreamConfig,
@@ -34,7 +36,7 @@ function rowsOf<const R extends readonly Rows[]>(...areas: R): readonly RowOf<R>
 
 /** README's settings tables (between its `settings:<name>` markers), each row in schema order. */
 export const SETTINGS_TABLES = {
-  general: rowsOf(serverRows, busRows, streamRows, replayRows, lifecycleRows, adminRows),
+  general: rowsOf(serverRows, busRows, streamRows, publishRows, replayRows, lifecycleRows, adminRows),
   jetstream: rowsOf({ jetStreamSwitch }, jetStreamRows, historyRows),
   security: rowsOf(authRows, keyFileRows, hookRows, { allowOpenSwitch }, anonymousRows, corsRows, limitRows),
 } as const;

@@ -35,6 +35,11 @@ export interface OpenStream {
   readonly expiresAt?: number | undefined;
 }
 
+/** What an HTTP publish learns: the event's id, when the bus numbers events at publish time. */
+export interface PublishedEvent {
+  readonly id: string | undefined;
+}
+
 /** One open stream as Hub.inspect() sees it. */
 export interface StreamSample {
   readonly bufferedBytes: number;
@@ -157,10 +162,17 @@ export class Hub {
    * HTTP publish: the bus numbers the event when it can; core NATS cannot (then `id` is undefined).
    * A retry JetStream recognises by its `msgId` gets the first copy's id and is not counted again.
    */
-  async publish(subject: string, data: Uint8Array, options: PublishOptions): Promise<{ id: string | undefined }> {
+  async publish(subject: string, data: Uint8Array, options: PublishOptions): Promise<PublishedEvent> {
     const { seq, duplicate } = await this.bus.publish(subject, data, options);
     if (!duplicate) this.metrics.eventsPublished.inc();
     return { id: seq === undefined ? undefined : formatEventId(this.bus.epoch, seq) };
+  }
+
+  /** Bytes accepted for the open streams and not yet handed to the kernel, all together (publish pacing). */
+  unsentBytes(): number {
+    let total = 0;
+    for (const conn of this.connections) total += conn.bufferedBytes;
+    return total;
   }
 
   /**

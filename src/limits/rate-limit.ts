@@ -30,8 +30,8 @@ export class RateLimiter {
     return this.buckets.size;
   }
 
-  /** Spend one token for `key`. Returns 0 when allowed, else the seconds until one is available. */
-  take(key: string): number {
+  /** Spend `count` tokens (at most `burst`) for `key`. Returns 0 when allowed, else the seconds until they are available. */
+  take(key: string, count = 1): number {
     if (this.rate === 0) return 0;
     const now = this.now();
     let bucket = this.buckets.get(key);
@@ -42,10 +42,10 @@ export class RateLimiter {
       bucket = { tokens: this.burst, updatedAt: now };
       this.buckets.set(key, bucket);
     }
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
+    if (bucket.tokens >= count) {
+      bucket.tokens -= count;
       return 0;
     }
-    return Math.max(1, Math.ceil((1 - bucket.tokens) / this.rate));
+    return Math.max(1, Math.ceil((count - bucket.tokens) / this.rate));
   }
 }

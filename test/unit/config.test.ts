@@ -92,3 +92,14 @@ describe('loadConfig: public keys', () => {
     expect(() => loadConfig({ HUB_AUTH_PUBLIC_KEY: pem('rsa'), HUB_AUTH_JWKS_URL: 'https://keys.example/jwks.json' })).toThrow(/HUB_AUTH_JWKS_URL cannot be combined/);
   });
 });
+
+describe('loadConfig: publish settings', () => {
+  it('keeps the overload bound at least one stream\'s slow-consumer limit, or off', () => {
+    expect(loadConfig({ HUB_MAX_BUFFERED_BYTES: '65536', HUB_PUBLISH_MAX_BACKLOG_BYTES: '65536' }).maxBacklogBytes).toBe(65536);
+    expect(loadConfig({ HUB_MAX_BUFFERED_BYTES: '65536', HUB_PUBLISH_MAX_BACKLOG_BYTES: '0' }).maxBacklogBytes).toBe(0);
+    expect(() => loadConfig({ HUB_MAX_BUFFERED_BYTES: '65536', HUB_PUBLISH_MAX_BACKLOG_BYTES: '65535' })).toThrow(
+      /HUB_PUBLISH_MAX_BACKLOG_BYTES must be 0 or at least HUB_MAX_BUFFERED_BYTES \(65536\)/,
+    );
+    expect(() => loadConfig({ HUB_PUBLISH_MAX_BATCH_EVENTS: '0' })).toThrow(/HUB_PUBLISH_MAX_BATCH_EVENTS/);
+  });
+});
