@@ -40,7 +40,10 @@ export interface CaseResult {
   readonly latencyMs: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number };
   readonly rssKiB: { readonly before: number; readonly afterConnect: number; readonly peak: number };
   readonly kibPerConnection: number;
+  /** CPU of the server's tree and its peers (nats-server, redis-server), ms. */
   readonly serverCpuMs: number;
+  /** The peers' part of serverCpuMs. */
+  readonly peerCpuMs: number;
   readonly cpuUsPerDelivered: number;
   /** Reconnect storm only: from the drop until the last client had caught up with live events. */
   readonly catchUpMs: number | undefined;
@@ -83,7 +86,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 export async function runCase(target: Target, spec: CaseSpec): Promise<CaseResult> {
   const topics = Array.from({ length: spec.topics }, (_, i) => `t${i}`);
   const errors: string[] = [];
-  const pids = processTree(target.pid);
+  // The peers count as the server: a hub on JetStream does part of its work in nats-server.
+  const pids = [...processTree(target.pid), ...target.peerPids];
   const rssBefore = treeRssKiB(pids);
   let rssPeak = rssBefore;
   const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, treeRssKiB(pids))), 100);
@@ -132,6 +136,7 @@ export async function runCase(target: Target, spec: CaseSpec): Promise<CaseResul
     // --- publish -------------------------------------------------------------------------------
     const published = new Array<number>(spec.topics).fill(0);
     const cpuStart = treeCpuMs(pids);
+    const peerCpuStart = treeCpuMs(target.peerPids);
     const publishStart = now();
     let stormAt = 0;
     let reconnected: Promise<Array<Extract<FromSubscriber, { type: 'reconnected' }>>> | undefined;
@@ -190,6 +195,7 @@ export async function runCase(target: Target, spec: CaseSpec): Promise<CaseResul
       await sleep(50);
     }
     const serverCpuMs = treeCpuMs(pids) - cpuStart;
+    const peerCpuMs = treeCpuMs(target.peerPids) - peerCpuStart;
 
     // --- collect ---------------------------------------------------------------------------------
     const finals = procs.map((proc) => proc.next('stats', 30_000));
@@ -223,6 +229,7 @@ export async function runCase(target: Target, spec: CaseSpec): Promise<CaseResul
       rssKiB: { before: rssBefore, afterConnect: rssAfterConnect, peak: rssPeak },
       kibPerConnection: round((rssAfterConnect - rssBefore) / spec.subscribers),
       serverCpuMs,
+      peerCpuMs,
       cpuUsPerDelivered: delivered > 0 ? round((serverCpuMs * 1000) / delivered) : 0,
       catchUpMs: stormAt > 0 ? (notCaughtUp === 0 && caughtUpAt > 0 ? Math.round(caughtUpAt - stormAt) : -1) : undefined,
       notCaughtUp: stormAt > 0 ? notCaughtUp : undefined,
