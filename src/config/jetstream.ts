@@ -32,6 +32,12 @@ export const jetStreamRows = {
     parse: int(100, 7 * 24 * HOUR_MS),
     doc: 'how long `Nats-Msg-Id` de-duplicates',
   }),
+  historyMaxConcurrentReads: setting({
+    env: 'HUB_HISTORY_MAX_CONCURRENT_READS',
+    default: 4,
+    parse: int(1, 1024),
+    doc: 'history reads against the stream at once (each a consumer on the server); more resumes wait, and those with the same topics and Last-Event-ID share one read',
+  }),
   publishTimeoutMs: setting({
     env: 'HUB_JETSTREAM_PUBLISH_TIMEOUT_MS',
     default: 5000,
