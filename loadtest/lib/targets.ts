@@ -238,11 +238,14 @@ ${redis ? `  upstream nchan_redis { nchan_redis_server redis://127.0.0.1:${redis
   };
 }
 
+// Two workers setting up JetStream on a machine shared with other jobs have been seen to need more than 15 s.
+const START_TIMEOUT_MS = 60_000;
+
 async function waitFor(probe: () => Promise<boolean>, child: ChildProcess, what: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + START_TIMEOUT_MS;
   while (!(await probe())) {
     if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode} while starting`);
-    if (Date.now() > deadline) throw new Error(`${what} was not ready within 15 s`);
+    if (Date.now() > deadline) throw new Error(`${what} was not ready within ${START_TIMEOUT_MS / 1000} s`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
