@@ -22,12 +22,13 @@ export async function withCluster(env: Record<string, string>, check: (port: num
   });
   const exited = new Promise<number | null>((resolve) => hub.once('exit', (code) => resolve(code)));
   try {
-    await waitFor('two workers', () => processTree(hub.pid!).length >= 3, 20_000, 100);
+    // Generous: two workers compiling the hub through tsx on a machine shared with other jobs.
+    await waitFor('two workers', () => processTree(hub.pid!).length >= 3, 45_000, 100);
     // Connections go to the workers in turn: several answers in a row cover both.
     await waitFor('both workers ready', async () => {
       const answers = await Promise.all(Array.from({ length: 8 }, () => fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false)));
       return answers.every(Boolean);
-    }, 20_000, 100);
+    }, 45_000, 100);
     await check(port, hub.pid!);
   } finally {
     hub.kill('SIGTERM');

@@ -29,5 +29,5 @@ describe('[nats] cluster of hub workers', () => {
       const report = expectCleanRun(result);
       expect(result.published, report).toBeGreaterThan(0);
     });
-  }, 90_000);
+  }, 150_000);
 });

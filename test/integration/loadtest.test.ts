@@ -52,5 +52,5 @@ describe('[jetstream] [loadtest] smoke case on JetStream with two workers', () =
       expect(result.published, report).toBe(spec.publish.kind === 'rate' ? spec.publish.perSecond * spec.publish.seconds : 0);
       expect(result.notCaughtUp, report).toBe(0); // undefined would mean the storm never ran
     });
-  }, 120_000);
+  }, 150_000);
 });

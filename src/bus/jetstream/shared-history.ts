@@ -35,8 +35,6 @@ export class SharedHistory {
   private readonly open = new Map<string, Read>();
   private readonly queue: Read[] = [];
   private running = 0;
-  /** Reads started against the stream, for tests and figures: resumes minus this is what sharing saved. */
-  reads = 0;
 
   constructor(
     private readonly read: ReadHistory,
@@ -68,7 +66,6 @@ export class SharedHistory {
   private async run(read: Read): Promise<void> {
     read.started = true;
     this.running++;
-    this.reads++;
     let result: HistoryResult | undefined;
     let failure: unknown;
     try {
