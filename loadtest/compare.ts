@@ -21,7 +21,7 @@ const ALL_TARGETS = Object.values(TargetKind) as string[];
 const { values } = parseArgs({
   options: {
     cases: { type: 'string', default: 'a,b,c,d,e' },
-    targets: { type: 'string', default: ALL_TARGETS.filter((t) => t !== TargetKind.SsehubBase && t !== TargetKind.SsehubJetStreamBase).join(',') },
+    targets: { type: 'string', default: ALL_TARGETS.filter((t) => t !== TargetKind.SsehubBase).join(',') },
     rounds: { type: 'string', default: '1' },
   },
 });

@@ -45,8 +45,8 @@ try {
   let round = 0;
   for (let r = 0; r < Number(values.rounds); r++) {
     const tag = `${++round}-`;
-    await run('js.publish', nc, nats.pid!, (i) => js.publish('acks.a', data, { msgID: `js${tag}${i}` }));
-    await run('AckedPublisher', nc, nats.pid!, (i) => own.publish('acks.a', data, { msgId: `own${tag}${i}` }));
+    await run('js.publish', nc, nats.pid()!, (i) => js.publish('acks.a', data, { msgID: `js${tag}${i}` }));
+    await run('AckedPublisher', nc, nats.pid()!, (i) => own.publish('acks.a', data, { msgId: `own${tag}${i}` }));
   }
   own.close();
   await nc.close();

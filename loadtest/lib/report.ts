@@ -8,7 +8,7 @@ export function summary(r: CaseResult): string {
     `  delivered ${r.delivered} of ${r.expected}, lost ${r.lost}, duplicated ${r.duplicated}, resets ${r.resets}, broken ${r.broken}`,
     `  ${r.deliveredPerSec} delivered events/s; latency ms p50 ${r.latencyMs.p50} p90 ${r.latencyMs.p90} p99 ${r.latencyMs.p99} max ${r.latencyMs.max}`,
     `  server RSS KiB before ${r.rssKiB.before}, after connect ${r.rssKiB.afterConnect}, peak ${r.rssKiB.peak}; ${r.kibPerConnection} KiB per connection`,
-    `  server CPU ${r.serverCpuMs} ms (helpers such as nats-server ${r.helperCpuMs} ms) = ${r.cpuUsPerDelivered} µs per delivered event, ${r.cpuUsPerPublished} µs per published event`,
+    `  server CPU ${r.serverCpuMs} ms${r.peerCpuMs > 0 ? ` (of which ${r.peerCpuMs} ms nats-server/redis-server)` : ''} = ${r.cpuUsPerDelivered} µs per delivered event, ${r.cpuUsPerPublished} µs per published event`,
   ];
   if (r.catchUpMs !== undefined) lines.push(`  reconnect storm: all caught up ${r.catchUpMs} ms after the drop (${r.notCaughtUp} did not)`);
   for (const e of r.errors) lines.push(`  ! ${e}`);

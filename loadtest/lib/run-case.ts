@@ -43,11 +43,12 @@ export interface CaseResult {
   readonly latencyMs: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number };
   readonly rssKiB: { readonly before: number; readonly afterConnect: number; readonly peak: number };
   readonly kibPerConnection: number;
+  /** CPU of the server's tree and its peers (nats-server, redis-server), ms. */
   readonly serverCpuMs: number;
-  /** The part of serverCpuMs the helper processes (nats-server) used. */
-  readonly helperCpuMs: number;
+  /** The peers' part of serverCpuMs. */
+  readonly peerCpuMs: number;
   readonly cpuUsPerDelivered: number;
-  /** Server CPU (helpers such as nats-server included) per published event. */
+  /** Server CPU (nats-server and redis-server included) per published event. */
   readonly cpuUsPerPublished: number;
   /** Reconnect storm only: from the drop until the last client had caught up with live events. */
   readonly catchUpMs: number | undefined;
@@ -90,7 +91,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 export async function runCase(target: Target, spec: CaseSpec): Promise<CaseResult> {
   const topics = Array.from({ length: spec.topics }, (_, i) => `t${i}`);
   const errors: string[] = [];
-  const pids = processTree(target.pid);
+  // The peers count as the server: a hub on JetStream does part of its work in nats-server.
+  const pids = [...processTree(target.pid), ...target.peerPids];
   const rssBefore = treeRssKiB(pids);
   let rssPeak = rssBefore;
   const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, treeRssKiB(pids))), 100);
@@ -139,10 +141,8 @@ export async function runCase(target: Target, spec: CaseSpec): Promise<CaseResul
 
     // --- publish -------------------------------------------------------------------------------
     const published = new Array<number>(spec.topics).fill(0);
-    // nats-server works for the hub: its CPU counts as the server's.
-    const cpuPids = [...pids, ...target.helperPids];
-    const cpuStart = treeCpuMs(cpuPids);
-    const helperCpuStart = treeCpuMs(target.helperPids);
+    const cpuStart = treeCpuMs(pids);
+    const peerCpuStart = treeCpuMs(target.peerPids);
     const publishStart = now();
     let stormAt = 0;
     let publishMs = 0;
@@ -202,8 +202,8 @@ export async function runCase(target: Target, spec: CaseSpec): Promise<CaseResul
       }
       await sleep(50);
     }
-    const serverCpuMs = treeCpuMs(cpuPids) - cpuStart;
-    const helperCpuMs = treeCpuMs(target.helperPids) - helperCpuStart;
+    const serverCpuMs = treeCpuMs(pids) - cpuStart;
+    const peerCpuMs = treeCpuMs(target.peerPids) - peerCpuStart;
 
     // --- collect ---------------------------------------------------------------------------------
     const finals = procs.map((proc) => proc.next('stats', 30_000));
@@ -239,7 +239,7 @@ export async function runCase(target: Target, spec: CaseSpec): Promise<CaseResul
       rssKiB: { before: rssBefore, afterConnect: rssAfterConnect, peak: rssPeak },
       kibPerConnection: round((rssAfterConnect - rssBefore) / spec.subscribers),
       serverCpuMs,
-      helperCpuMs,
+      peerCpuMs,
       cpuUsPerDelivered: delivered > 0 ? round((serverCpuMs * 1000) / delivered) : 0,
       cpuUsPerPublished: publishedTotal > 0 ? round((serverCpuMs * 1000) / publishedTotal) : 0,
       catchUpMs: stormAt > 0 ? (notCaughtUp === 0 && caughtUpAt > 0 ? Math.round(caughtUpAt - stormAt) : -1) : undefined,

@@ -3,7 +3,8 @@
  * so every replica gives the same event the same id and a client can resume on any of them.
  *
  * Its parts, in jetstream/: the stream (provisioning and epoch), the live feed (one ordered consumer,
- * dispatched locally) and the history reader (what the replay buffer no longer holds).
+ * dispatched locally) and the history reader (what the replay buffer no longer holds), its reads
+ * bounded and shared by resumes from the same point (shared-history.ts).
  */
 import type { JetStreamClient, JetStreamManager, NatsConnection } from 'nats';
 import { BusPublishError } from '../errors.js';
@@ -13,6 +14,7 @@ import { AckedPublisher } from './jetstream/publisher.js';
 import { BusStatusReporter } from './status.js';
 import { readHistory } from './jetstream/history.js';
 import { LiveFeed } from './jetstream/live.js';
+import { SharedHistory } from './jetstream/shared-history.js';
 import type { JetStreamSettings } from '../config.js';
 import { provisionStream, streamEpoch } from './jetstream/stream.js';
 
@@ -31,12 +33,15 @@ export class JetStreamBus implements Bus {
   private js: JetStreamClient | undefined;
   private publisher: AckedPublisher | undefined;
   private readonly live = new LiveFeed();
+  /** Every history read goes through it: bounded, and shared by resumes from the same point. */
+  private readonly sharedHistory: SharedHistory;
   private readonly status: BusStatusReporter;
   /** Resolves once the stream exists and the live consumer runs (retries until NATS is there). */
   private readonly ready: Promise<void>;
 
   constructor(private readonly options: JetStreamBusOptions) {
     this.status = new BusStatusReporter(options.log);
+    this.sharedHistory = new SharedHistory(async (request) => readHistory(this.js!, await this.manager(), options.settings.stream, request), options.settings.historyMaxConcurrentReads);
     this.ready = this.start();
     this.ready.catch((err: unknown) => options.log.error({ err }, 'jetstream setup failed'));
   }
@@ -64,8 +69,7 @@ export class JetStreamBus implements Bus {
 
   async history(afterSeq: number, upToSeq: number, patterns: readonly string[], limit: number): Promise<HistoryResult> {
     await this.ready;
-    const jsm = await this.manager();
-    return readHistory(this.js!, jsm, this.options.settings.stream, { afterSeq, upToSeq, patterns, limit });
+    return this.sharedHistory.get({ afterSeq, upToSeq, patterns, limit });
   }
 
   head(): number {

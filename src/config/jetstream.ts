@@ -32,6 +32,21 @@ export const jetStreamRows = {
     parse: int(100, 7 * 24 * HOUR_MS),
     doc: 'how long `Nats-Msg-Id` de-duplicates',
   }),
+  // Each pull is a request nats-server parses and queues: the client library's default (100, asking
+  // again for 25 whenever 75 are left) is one pull per 25 events, several hundred a second per
+  // worker under load (docs/nats.md).
+  liveBatch: setting({
+    env: 'HUB_JETSTREAM_LIVE_BATCH',
+    default: 1000,
+    parse: int(10, 100_000),
+    doc: 'events the live feed may have in flight from the stream; it asks for more when three quarters are left',
+  }),
+  historyMaxConcurrentReads: setting({
+    env: 'HUB_HISTORY_MAX_CONCURRENT_READS',
+    default: 4,
+    parse: int(1, 1024),
+    doc: 'history reads against the stream at once (each a consumer on the server); more resumes wait, and those with the same topics and Last-Event-ID share one read',
+  }),
   publishTimeoutMs: setting({
     env: 'HUB_JETSTREAM_PUBLISH_TIMEOUT_MS',
     default: 5000,

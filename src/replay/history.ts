@@ -70,12 +70,20 @@ export function composeHistory({ replay, bus, frameFor, maxBusEvents }: HistoryS
       },
     };
   }
+  // Resumes that shared one read of the bus get the same message objects: each is encoded once,
+  // and every one of them writes the same bytes. Weak, so the frames go with the read's results.
+  const encoded = new WeakMap<BusMessage, Buffer | null>();
+  const encodeOnce = (msg: BusMessage): Buffer | undefined => {
+    let frame = encoded.get(msg);
+    if (frame === undefined) encoded.set(msg, (frame = frameFor(msg) ?? null));
+    return frame ?? undefined;
+  };
   const fromBus = async ({ after, upTo, patterns }: HistoryQuery): Promise<CatchUp> => {
     const history = await bus(after, upTo, patterns, maxBusEvents);
     if (!history.complete) return reset(history.reason);
     const frames: Buffer[] = [];
     for (const msg of history.messages) {
-      const frame = frameFor(msg);
+      const frame = encodeOnce(msg);
       if (frame) frames.push(frame);
     }
     return { kind: 'replay', frames };

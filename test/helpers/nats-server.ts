@@ -16,8 +16,8 @@ export interface NatsServer {
   readonly port: number;
   /** JetStream storage directory, kept across restart(). */
   readonly storeDir: string;
-  /** The running server's process id (undefined while stopped), for CPU figures from /proc. */
-  readonly pid: number | undefined;
+  /** The running server's process id (a benchmark counts its CPU), undefined while stopped. */
+  pid(): number | undefined;
   /** Stop (SIGTERM, or SIGKILL with `hard`) and wait for the process to exit. */
   stop(hard?: boolean): Promise<void>;
   /** Start again on the same port and store (after stop()). */
@@ -85,9 +85,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     url: `nats://127.0.0.1:${port}`,
     port,
     storeDir,
-    get pid() {
-      return child?.pid;
-    },
+    pid: () => (child?.exitCode === null ? child.pid : undefined),
     stop,
     restart: launch,
     freeze: () => void child?.kill('SIGSTOP'),

@@ -26,14 +26,15 @@ export class LiveFeed {
   }
 
   /** Starts reading right after `afterSeq`, the stream's last sequence when this node joined. */
-  async start(js: JetStreamClient, { stream, subjects }: Pick<JetStreamSettings, 'stream' | 'subjects'>, afterSeq: number): Promise<void> {
+  async start(js: JetStreamClient, { stream, subjects, liveBatch }: Pick<JetStreamSettings, 'stream' | 'subjects' | 'liveBatch'>, afterSeq: number): Promise<void> {
     this.delivered = afterSeq;
     const consumer = await js.consumers.get(stream, {
       filterSubjects: subjects,
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: afterSeq + 1,
     });
-    this.messages = await consumer.consume({ callback: (m) => this.dispatch(m) });
+    // A bounded window of events in flight (HUB_JETSTREAM_LIVE_BATCH), refilled in large pulls.
+    this.messages = await consumer.consume({ callback: (m) => this.dispatch(m), max_messages: liveBatch });
   }
 
   stop(): void {
