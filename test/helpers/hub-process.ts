@@ -43,7 +43,8 @@ export function spawnHub(env: Record<string, string>, port = 0): ChildProcess {
 // Enough for what a test looks for after the start; bounded so a long test does not grow it.
 const LOG_LINES_KEPT = 2000;
 
-export async function startHubProcess(env: Record<string, string>, port = 0): Promise<HubProcess> {
+/** `startTimeoutMs` bounds the start (several workers each compiling through tsx take longer on a loaded machine). */
+export async function startHubProcess(env: Record<string, string>, port = 0, startTimeoutMs = 20_000): Promise<HubProcess> {
   // info level: the port comes from the "ssehub listening" line.
   const child = spawnHub(env, port);
   let stderr = '';
@@ -81,10 +82,10 @@ export async function startHubProcess(env: Record<string, string>, port = 0): Pr
           if (line.includes('"ssehub listening"')) resolve((JSON.parse(line) as { port: number }).port);
         });
       }),
-      20_000,
+      startTimeoutMs,
     );
     const url = `http://127.0.0.1:${actual}`;
-    await waitFor('the hub process to be ready', async () => (await fetch(`${url}/readyz`)).status === 200, 20_000, 50);
+    await waitFor('the hub process to be ready', async () => (await fetch(`${url}/readyz`)).status === 200, startTimeoutMs, 50);
     const pid = child.pid!;
     return {
       port: actual,

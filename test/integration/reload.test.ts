@@ -170,7 +170,7 @@ describe('reload without restart [reload]', () => {
     await using hub = await startHubProcess(hubEnv(dir, { HUB_RELOAD_WATCH: '0', HUB_CONFIG_FILE: configFile }));
     const token = await hsToken(SECRET_A);
     const kept = Array.from({ length: 10 }, () => new Subscriber(hub.url, ['orders.hs'], bearer(token)));
-    subs = kept;
+    subs = [...kept];
     await Promise.all(kept.map((s) => s.open(1, OPEN_TIMEOUT_MS)));
 
     // A rotation to a secret that is too short, together with a good change: neither applies.
@@ -211,14 +211,14 @@ describe('reload without restart [reload]', () => {
     const es1 = await keyPair('ES256', 'one');
     writeFileSync(join(dir, 'es256.pem'), es1.publicPem);
     await using nats = await startNatsServer();
-    await using hub: HubProcess = await startHubProcess(hubEnv(dir, { NATS_URL: nats.url, HUB_WORKERS: '2', HUB_RELOAD_WATCH: '0' }));
+    await using hub: HubProcess = await startHubProcess(hubEnv(dir, { NATS_URL: nats.url, HUB_WORKERS: '2', HUB_RELOAD_WATCH: '0' }), 0, 60_000);
     const token = await hsToken(SECRET_A);
     // The primary hands connections to the workers in turn: streams sit on both.
     const old = Array.from({ length: 20 }, () => new Subscriber(hub.url, ['orders.hs'], bearer(token)));
     const anon = Array.from({ length: 20 }, () => new Subscriber(hub.url, ['public.news']));
     subs = [...old, ...anon];
     await Promise.all(subs.map((s) => s.open(1, OPEN_TIMEOUT_MS)));
-    await waitFor('both workers to be up', () => hub.logs.filter((line) => line.includes('"ssehub listening"')).length === 2, 10_000);
+    await waitFor('both workers to be up', () => hub.logs.filter((line) => line.includes('"ssehub listening"')).length === 2, 60_000);
 
     writeFileSync(join(dir, 'hs256'), SECRET_B);
     hub.child.kill('SIGHUP');
