@@ -19,7 +19,7 @@ export const ReloadResult = { Applied: 'applied', Unchanged: 'unchanged', Refuse
 export type ReloadResult = (typeof ReloadResult)[keyof typeof ReloadResult];
 
 /** What set a reload off, for its log line. */
-export type ReloadTrigger = 'SIGHUP' | 'file' | 'api';
+export type ReloadTrigger = 'SIGHUP' | 'file';
 
 export interface ReloadOutcome {
   readonly result: ReloadResult;

@@ -10,7 +10,7 @@ import type { Env } from '../config/setting.js';
 import type { Hub } from '../hub/hub.js';
 import type { Guards } from '../http/guards.js';
 import type { Logger } from '../log.js';
-import { Reloader, type ReloadOutcome, type ReloadTrigger } from './reloader.js';
+import { Reloader, ReloadResult, type ReloadOutcome, type ReloadTrigger } from './reloader.js';
 import { FileWatcher } from './watch.js';
 
 export interface Reloading {
@@ -53,7 +53,7 @@ export function startReloading({ live, hub, guards, log, settings }: ReloadingDe
   const reload = async (trigger: ReloadTrigger): Promise<ReloadOutcome> => {
     const outcome = await reloader.reload(trigger);
     // A reload may name other key files (HUB_CONFIG_FILE can move HUB_AUTH_*_FILE): watch those from now on.
-    if (outcome.result === 'refused') return outcome;
+    if (outcome.result === ReloadResult.Refused) return outcome;
     try {
       watcher?.watch(watchedFiles(settings.read()));
     } catch {
