@@ -40,9 +40,11 @@ WORKDIR /app
 COPY package.json ./
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-# The browser client (compiled) and the demo page, served by the hub at /client/ and /.
+# The browser client (compiled) and the demo page, served by the hub at /client/ and /; the admin
+# charts page, served on the admin listener at /admin.
 COPY --from=build /app/client/dist ./client/dist
 COPY --from=build /app/client/demo ./client/demo
+COPY --from=build /app/client/admin ./client/admin
 # Numeric, so Kubernetes runAsNonRoot can check it (uid 1000 is the image's "node" user). Files stay
 # owned by root: the hub cannot change its own code, and it writes nothing (read-only root fs works).
 USER 1000:1000

@@ -6,9 +6,9 @@ import { SETTINGS_TABLES } from '../src/config/schema.js';
 import type { Setting } from '../src/config/setting.js';
 
 function settingsTable(rows: readonly Setting<unknown>[]): string {
-  const lines = ['| variable | default | meaning |', '| --- | --- | --- |'];
-  // A `|` in a doc would end its cell.
-  for (const row of rows) lines.push(`| \`${row.env}\` | ${shownDefault(row.default)} | ${row.doc.replaceAll('|', '\\|')} |`);
+  const lines = ['| variable | default | reload | meaning |', '| --- | --- | --- | --- |'];
+  // A `|` in a doc would end its cell. "live": a reload (SIGHUP, a watched file) applies a new value.
+  for (const row of rows) lines.push(`| \`${row.env}\` | ${shownDefault(row.default)} | ${row.live ? 'live' : ''} | ${row.doc.replaceAll('|', '\\|')} |`);
   return lines.join('\n');
 }
 

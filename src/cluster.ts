@@ -14,8 +14,14 @@ import { PodMetricsCollector } from './pod-metrics.js';
 const RESTART_WINDOW_MS = 60_000;
 const MAX_RESTARTS_PER_WINDOW = 5;
 
+/** What main.ts does with the primary on SIGHUP. */
+export interface Supervisor {
+  /** Pass a reload on to every worker: each re-reads the settings and applies them itself. */
+  readonly reload: () => void;
+}
+
 /** Run the primary: fork the workers, replace any that die, stop them all on SIGTERM/SIGINT. */
-export function superviseWorkers(config: Config, log: Logger): void {
+export function superviseWorkers(config: Config, log: Logger): Supervisor {
   let stopping = false;
   const restarts: number[] = [];
   const fork = (): Worker => cluster.fork();
@@ -51,4 +57,15 @@ export function superviseWorkers(config: Config, log: Logger): void {
       for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
     });
   }
+
+  return {
+    // The primary holds no keys, limits or streams: the workers do. A worker forked later reads the
+    // settings as they are then, so it needs no signal of its own.
+    reload() {
+      if (stopping) return;
+      const workers = Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined && !worker.isDead());
+      log.info({ workers: workers.length }, 'SIGHUP: reloading every worker');
+      for (const worker of workers) worker.process.kill('SIGHUP');
+    },
+  };
 }

@@ -1,14 +1,23 @@
-/** Entry point: read config, start, stop cleanly on SIGTERM/SIGINT. */
+/** Entry point: read config, start, reload on SIGHUP, stop cleanly on SIGTERM/SIGINT. */
 import cluster from 'node:cluster';
 import { superviseWorkers } from './cluster.js';
 import { loadConfig, type Config } from './config.js';
+import { settingsFrom, type SettingsSource } from './config/env-file.js';
 import { ConfigError } from './errors.js';
 import { createLogger, exitAfterLogs } from './log.js';
 import { startHub, type RunningHub } from './server.js';
 
+// SIGHUP's default action ends the process: from the first line on it means "reload" (nginx's
+// convention), and one that comes before the hub is up has nothing to reload yet (it starts with
+// the files as they are then).
+let onHangup = (): void => {};
+process.on('SIGHUP', () => onHangup());
+
+let settings: SettingsSource;
 let config: Config;
 try {
-  config = loadConfig();
+  settings = settingsFrom(process.env);
+  config = loadConfig(settings.start);
 } catch (err) {
   if (err instanceof ConfigError) {
     process.stderr.write(`ssehub: bad configuration: ${err.message}\n`);
@@ -18,17 +27,18 @@ try {
 }
 
 const log = createLogger(config.logLevel);
-if (config.workers > 1 && cluster.isPrimary) superviseWorkers(config, log);
-else await serve(config);
+if (config.workers > 1 && cluster.isPrimary) onHangup = superviseWorkers(config, log).reload;
+else await serve(config, settings);
 
-async function serve(config: Config): Promise<void> {
+async function serve(config: Config, settings: SettingsSource): Promise<void> {
   let running: RunningHub;
   try {
-    running = await startHub(config, log);
+    running = await startHub(config, log, settings);
   } catch (err) {
     log.fatal({ err }, 'could not start');
     return exitAfterLogs(log, 1);
   }
+  onHangup = () => void running.reload('SIGHUP').catch((err: unknown) => log.error({ err }, 'reload failed'));
 
   let signalled = false;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -72,6 +72,12 @@ export class HubMetrics {
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
+  readonly reloads = new Counter({
+    name: 'ssehub_reloads_total',
+    help: 'Configuration reloads (SIGHUP, a watched file changed), by result: applied (a live value changed), unchanged, refused (invalid; the configuration in force was kept).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
   readonly requestsRejected = new Counter({
     name: 'ssehub_requests_rejected_total',
     help: 'Requests refused with a 4xx/5xx error, by error code.',

@@ -6,6 +6,8 @@
 import { createServer, type Server } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import { redactCredentials, type Config } from './config.js';
+import { settingsFrom, type SettingsSource } from './config/env-file.js';
+import { LiveConfig } from './config/live.js';
 import type { Logger } from './log.js';
 import type { Bus } from './bus/bus.js';
 import { MemoryBus } from './bus/memory.js';
@@ -18,6 +20,8 @@ import { clientErrorHandler, connectHandler, requestErrorHandler } from './http/
 import { inTurn } from './http/in-turn.js';
 import { startAdminServer, type AdminServer } from './admin/server.js';
 import { asUrlHost, listen } from './listen.js';
+import type { ReloadOutcome, ReloadTrigger } from './reload/reloader.js';
+import { startReloading } from './reload/reloading.js';
 
 export interface RunningHub {
   readonly hub: Hub;
@@ -27,6 +31,8 @@ export interface RunningHub {
   readonly url: string;
   /** The admin listener (profiles, heap snapshots, /debug/stats), when HUB_ADMIN_PORT is set. */
   readonly admin: AdminServer | undefined;
+  /** Re-read the settings and apply the live ones (SIGHUP; src/reload/); a bad configuration is refused whole. */
+  reload(trigger: ReloadTrigger): Promise<ReloadOutcome>;
   /**
    * Graceful stop: not ready, no new streams, open streams ended over HUB_DRAIN_WINDOW_MS, bus closed,
    * listener closed. Bounded by HUB_SHUTDOWN_TIMEOUT_MS.
@@ -49,10 +55,13 @@ export function createBus(config: Config, log: Logger): Bus {
   return new NatsBus(connection);
 }
 
-export async function startHub(config: Config, log: Logger): Promise<RunningHub> {
+/** `settings` is where `config` was read from, read again by every reload (default: this process's environment). */
+export async function startHub(config: Config, log: Logger, settings: SettingsSource = settingsFrom(process.env)): Promise<RunningHub> {
   const bus = createBus(config, log);
   const hub = new Hub(config, bus, log);
-  const app = createApp(createHttpDeps(hub, config, log));
+  const live = new LiveConfig(config);
+  const deps = createHttpDeps(hub, live, log);
+  const app = createApp(deps);
   const headersTimeout = Math.min(config.headersTimeoutMs, config.requestTimeoutMs);
   // Node checks those timeouts on a sweep (30 s by default), which would let a slow client live up
   // to 30 s past its deadline; sweep often enough that the deadlines mean what they say.
@@ -98,10 +107,13 @@ export async function startHub(config: Config, log: Logger): Promise<RunningHub>
     throw err;
   });
 
+  const reloading = startReloading({ live, hub, guards: deps.guards, log, settings });
+
   let stopping: Promise<void> | undefined;
   const shutdown = (): Promise<void> => (stopping ??= stop());
   async function stop(): Promise<void> {
     const deadline = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref());
+    reloading.close();
     // Still listening while the hub drains: /readyz answers 503 at once so load balancers stop
     // routing here, and a reconnect that lands here anyway gets a 503 a proxy can retry elsewhere
     // (a refused connection would do too, but probes and /metrics keep answering this way).
@@ -117,5 +129,5 @@ export async function startHub(config: Config, log: Logger): Promise<RunningHub>
     await Promise.race([Promise.all([closed, admin?.close()]), deadline]);
   }
 
-  return { hub, server, port, url: `http://${asUrlHost(host)}:${port}`, admin, shutdown };
+  return { hub, server, port, url: `http://${asUrlHost(host)}:${port}`, admin, reload: (trigger) => reloading.reload(trigger), shutdown };
 }

@@ -1,8 +1,8 @@
 /**
  * The admin listener (HUB_ADMIN_PORT; docs/operations.md): profiling and runtime figures of a live
  * hub, on its own port so the public one never serves them, and apart from the Hono app so a stuck
- * main app does not take the tools to look at it down too. Plain node:http: three GET routes, and
- * the heap snapshot is written straight to the response as V8 produces it.
+ * main app does not take the tools to look at it down too. Plain node:http: a few GET routes, the
+ * heap snapshot written straight to the response as V8 produces it, and the charts page (charts.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Config } from '../config.js';
@@ -13,6 +13,7 @@ import { asHubError, errorAnswer } from '../http/respond.js';
 import { asUrlHost, listen } from '../listen.js';
 import { adminAccess } from './access.js';
 import { HeapSnapshotter } from './heap.js';
+import { adminStats, pageFiles, sendPageFile } from './charts.js';
 import { CpuProfiler, profileSeconds } from './profile.js';
 import { collectStats, RuntimeMonitor } from './stats.js';
 
@@ -36,11 +37,12 @@ interface AdminDeps {
 
 type AdminHandler = (req: IncomingMessage, res: ServerResponse, url: URL, deps: AdminDeps) => Promise<void>;
 
-/** The route table. Room for an `/admin` page later: one more row. */
+/** The route table. Every route needs the admin token (or loopback); the page's own files do not (below). */
 const ROUTES: Readonly<Record<string, AdminHandler>> = {
   '/debug/profile': profileRoute,
   '/debug/heap': heapRoute,
   '/debug/stats': statsRoute,
+  '/admin/stats': chartStatsRoute,
 };
 
 export async function startAdminServer(config: Config, hub: Hub, log: Logger): Promise<AdminServer | undefined> {
@@ -48,13 +50,22 @@ export async function startAdminServer(config: Config, hub: Hub, log: Logger): P
   const stop = new AbortController();
   const deps: AdminDeps = { hub, log, monitor: new RuntimeMonitor(), profiler: new CpuProfiler(), heap: new HeapSnapshotter(), stopping: stop.signal };
   const checkAccess = adminAccess(config.adminToken);
+  // The charts page's HTML, script and styles hold no figure of the hub (they are the repository's
+  // files), and a browser cannot send a bearer token with a page load: they are served to anyone who
+  // reaches the listener, and the page sends the token (asked of its user) with each /admin/stats.
+  const page = pageFiles();
 
   const server: Server = createServer((req, res) => {
     void serve(req, res).catch((err: unknown) => sendError(res, asHubError(err, log), hub));
   });
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    checkAccess(req);
     const url = new URL(req.url ?? '/', 'http://admin');
+    const file = page.get(url.pathname);
+    if (file && req.method === 'GET') {
+      if (!file.body) throw new HubError(ErrorCode.NotFound, `the admin page's files are missing from client/admin/ (${url.pathname})`);
+      return sendPageFile(res, file.body, file.type);
+    }
+    checkAccess(req);
     const route = ROUTES[url.pathname];
     if (!route) throw new HubError(ErrorCode.NotFound, `no admin route ${url.pathname}`);
     if (req.method !== 'GET') throw new HubError(ErrorCode.MethodNotAllowed, 'admin routes answer GET only');
@@ -108,6 +119,12 @@ async function heapRoute(_req: IncomingMessage, res: ServerResponse, _url: URL, 
 
 async function statsRoute(_req: IncomingMessage, res: ServerResponse, _url: URL, { hub, monitor }: AdminDeps): Promise<void> {
   const body = JSON.stringify(await collectStats(hub, monitor));
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+  res.end(body);
+}
+
+async function chartStatsRoute(_req: IncomingMessage, res: ServerResponse, _url: URL, { hub }: AdminDeps): Promise<void> {
+  const body = JSON.stringify(await adminStats(hub));
   res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
   res.end(body);
 }

@@ -15,7 +15,7 @@ import { Action, type TopicGrants } from './claims.js';
 import { presentedToken, type RequestFields } from './credentials.js';
 import { AuthHook } from './hook.js';
 import { anyCovers } from '../topics/coverage.js';
-import { TokenVerifier } from './verifier.js';
+import { TokenVerifier, type VerifiedToken } from './verifier.js';
 
 export { Action };
 
@@ -24,32 +24,69 @@ export interface Permit {
   readonly expiresAt: number | undefined;
   /** Whom rate limits count against; undefined for anonymous requests (the address is used). */
   readonly principal: string | undefined;
+  /**
+   * What a stream opened with this permit keeps, so that a reload of the keys or the anonymous
+   * patterns can check it again (`revoked`); undefined when nothing a reload changes let it in
+   * (open mode, the auth hook's grants).
+   */
+  readonly credential: StreamCredential | undefined;
 }
 
-const OPEN: Permit = Object.freeze({ expiresAt: undefined, principal: undefined });
+/**
+ * The token a subscription presented (undefined: none, the anonymous patterns let it in) and its
+ * topics. The token is kept as it came, because only the token itself can be verified against new
+ * keys: a stream holds at most one, no longer than the request head (HUB_MAX_HEADER_BYTES), so
+ * these are bounded by HUB_MAX_CONNECTIONS of them; `topics` is the request's own list, not a copy.
+ */
+export interface StreamCredential {
+  readonly token: string | undefined;
+  readonly topics: readonly string[];
+}
 
+const OPEN: Permit = Object.freeze({ expiresAt: undefined, principal: undefined, credential: undefined });
+
+/** What a reload replaces as one: the keys, what a token must say, and the anonymous patterns. */
+interface Keys {
+  readonly verifier: TokenVerifier | undefined;
+  readonly cookieName: string | undefined;
+  readonly anonymous: Readonly<Record<Action, readonly string[]>>;
+}
+
+/**
+ * The one holder of the keys and patterns authorization uses: `reconfigure` swaps them in one
+ * assignment, so a request being authorized uses the old set or the new one, never a mix. The auth
+ * hook is not swapped (its settings are not live): its cache and its calls in flight survive a reload.
+ */
 export class Access {
-  private readonly verifier: TokenVerifier | undefined;
+  private keys: Keys;
   private readonly hook: AuthHook | undefined;
-  private readonly anonymous: Readonly<Record<Action, readonly string[]>>;
 
   constructor(
-    private readonly config: Config,
-    log: Logger,
+    config: Config,
+    private readonly log: Logger,
   ) {
-    this.verifier = config.auth ? new TokenVerifier(config.auth, config.maxTopicLength) : undefined;
     this.hook = config.authHook ? new AuthHook(config.authHook, config.maxTopicLength, log) : undefined;
-    this.anonymous = { subscribe: config.anonymousSubscribe, publish: config.anonymousPublish };
+    this.keys = keysOf(config);
     if (this.isOpen) {
       log.warn('OPEN MODE: no HUB_AUTH_* key or auth hook is configured, so anyone who reaches this hub may subscribe to and publish on every topic (development only)');
     } else {
-      const sources = [config.auth?.hs256Secret && 'HS256 secret', config.auth?.publicKeyPem && 'public key', config.auth?.jwksUrl && 'JWKS URL', config.authHook && 'auth hook'].filter(Boolean);
-      log.info({ sources, anonymousSubscribe: config.anonymousSubscribe, anonymousPublish: config.anonymousPublish }, 'token authorization on');
+      log.info({ sources: sourcesOf(config), anonymousSubscribe: config.anonymousSubscribe, anonymousPublish: config.anonymousPublish }, 'token authorization on');
     }
   }
 
   get isOpen(): boolean {
-    return this.verifier === undefined && this.hook === undefined;
+    return this.keys.verifier === undefined && this.hook === undefined;
+  }
+
+  /**
+   * Take the keys and anonymous patterns of `config` (a reload's, validated). Open mode cannot be
+   * switched on or off so (src/reload/ refuses such a reload): every open stream would change meaning.
+   */
+  reconfigure(config: Config): void {
+    const keys = keysOf(config);
+    if ((keys.verifier === undefined && this.hook === undefined) !== this.isOpen) throw new Error('a reload cannot switch open mode on or off');
+    this.keys = keys;
+    this.log.info({ sources: sourcesOf(config), anonymousSubscribe: config.anonymousSubscribe, anonymousPublish: config.anonymousPublish }, 'authorization keys reloaded');
   }
 
   /**
@@ -58,19 +95,56 @@ export class Access {
    */
   async authorize(req: RequestFields, action: Action, topics: readonly string[], address?: string): Promise<Permit | HubError> {
     if (this.isOpen) return OPEN;
+    const keys = this.keys;
     // With no key, nothing is a token: an Authorization header is the backend's to read (hook).
-    const token = this.verifier ? presentedToken(req, action === Action.Subscribe ? this.config.auth!.cookieName : undefined) : undefined;
+    const token = keys.verifier ? presentedToken(req, action === Action.Subscribe ? keys.cookieName : undefined) : undefined;
     if (token instanceof HubError) return token;
-    const anonymous = this.anonymous[action];
+    const anonymous = keys.anonymous[action];
     if (token === undefined) {
       const closed = topics.find((topic) => !anyCovers(anonymous, topic));
-      if (closed === undefined) return OPEN;
+      if (closed === undefined) return { expiresAt: undefined, principal: undefined, credential: { token: undefined, topics } };
       if (this.hook && action === Action.Subscribe) return this.askHook(req, topics, closed, address);
       return new HubError(ErrorCode.Unauthorized, `a token is required to ${action} to topic ${JSON.stringify(closed)}`);
     }
-    const verified = await this.verifier!.verify(token);
+    const verified = await keys.verifier!.verify(token);
     if (verified instanceof HubError) return verified;
-    return this.permit(verified, action, topics, 'the token');
+    const permit = this.permit(keys, verified, action, topics, 'the token');
+    return permit instanceof HubError ? permit : { ...permit, credential: { token, topics } };
+  }
+
+  /**
+   * The credentials among `credentials` that the current keys and patterns no longer let subscribe
+   * to their topics. Each distinct token is verified once, however many streams share it. Only a
+   * definite no counts: an expired token's stream ends on its own timer (token-expired), and keys
+   * that cannot be fetched now (a JWKS URL that is down) revoke nothing.
+   */
+  async revoked(credentials: Iterable<StreamCredential>): Promise<Set<StreamCredential>> {
+    const keys = this.keys;
+    const verdicts = new Map<string, Promise<VerifiedToken | HubError>>();
+    const revoked = new Set<StreamCredential>();
+    let unavailable = 0;
+    for (const credential of credentials) {
+      const { token, topics } = credential;
+      if (token === undefined) {
+        if (!topics.every((topic) => anyCovers(keys.anonymous.subscribe, topic))) revoked.add(credential);
+        continue;
+      }
+      if (keys.verifier === undefined) {
+        revoked.add(credential);
+        continue;
+      }
+      let verdict = verdicts.get(token);
+      if (verdict === undefined) verdicts.set(token, (verdict = keys.verifier.verify(token)));
+      const verified = await verdict;
+      if (verified instanceof HubError) {
+        if (verified.code === ErrorCode.AuthUnavailable) unavailable++;
+        else if (verified.code !== ErrorCode.TokenExpired) revoked.add(credential);
+        continue;
+      }
+      if (this.permit(keys, verified, Action.Subscribe, topics, 'the token') instanceof HubError) revoked.add(credential);
+    }
+    if (unavailable > 0) this.log.warn({ streams: unavailable }, 'the signing keys could not be fetched while rechecking open streams: those stay open');
+    return revoked;
   }
 
   private async askHook(req: RequestFields, topics: readonly string[], closed: string, address: string | undefined): Promise<Permit | HubError> {
@@ -83,22 +157,38 @@ export class Access {
     const action = Action.Subscribe;
     const answer = await this.hook!.check({ action, topics, cookie, authorization, origin: req.header('origin'), address });
     if (answer instanceof HubError) return answer;
-    return this.permit(answer, action, topics, 'the auth backend');
+    // The backend's grants are not about the keys: a reload leaves these streams alone.
+    return this.permit(this.keys, answer, action, topics, 'the auth backend');
   }
 
   /** The permit `credential`'s grants give for `action` on `topics`, or the refusal naming `whose` grants fell short. */
   private permit(
+    keys: Keys,
     credential: { readonly grants: TopicGrants; readonly expiresAt: number; readonly principal: string },
     action: Action,
     topics: readonly string[],
     whose: string,
   ): Permit | HubError {
     const granted = credential.grants[action];
-    const anonymous = this.anonymous[action];
+    const anonymous = keys.anonymous[action];
     const denied = topics.find((topic) => !anyCovers(granted, topic) && !anyCovers(anonymous, topic));
     if (denied !== undefined) {
       return new HubError(ErrorCode.Forbidden, `${whose} does not allow ${action} to topic ${JSON.stringify(denied)}`);
     }
-    return { expiresAt: credential.expiresAt, principal: credential.principal };
+    return { expiresAt: credential.expiresAt, principal: credential.principal, credential: undefined };
   }
+}
+
+function keysOf(config: Config): Keys {
+  return {
+    verifier: config.auth ? new TokenVerifier(config.auth, config.maxTopicLength) : undefined,
+    cookieName: config.auth?.cookieName,
+    anonymous: { subscribe: config.anonymousSubscribe, publish: config.anonymousPublish },
+  };
+}
+
+function sourcesOf(config: Config): string[] {
+  return [config.auth?.hs256Secret && 'HS256 secret', config.auth?.publicKeyPem && 'public key', config.auth?.jwksUrl && 'JWKS URL', config.authHook && 'auth hook'].filter(
+    (source): source is string => typeof source === 'string',
+  );
 }

@@ -19,7 +19,7 @@ export const adminRows = {
     env: 'HUB_ADMIN_PORT',
     default: undefined,
     parse: optional(int(0, 65535)),
-    doc: 'port of the admin listener (`/debug/profile`, `/debug/heap`, `/debug/stats`; [docs/operations.md](docs/operations.md)); unset = no admin listener, 0 picks a free port; needs `HUB_WORKERS=1`',
+    doc: 'port of the admin listener (`/debug/profile`, `/debug/heap`, `/debug/stats`, the `/admin` charts; [docs/operations.md](docs/operations.md)); unset = no admin listener, 0 picks a free port; needs `HUB_WORKERS=1`',
   }),
   adminHost: setting({ env: 'HUB_ADMIN_HOST', default: '127.0.0.1', parse: text, doc: 'interface of the admin listener; anything but loopback needs `HUB_ADMIN_TOKEN`' }),
   adminToken: setting({

@@ -31,40 +31,50 @@ const publicKeyPem: Parser<string> = (value, variable) => {
 };
 
 export const authRows = {
-  hs256Secret: setting({ env: 'HUB_AUTH_HS256_SECRET', default: undefined, parse: optional(hs256Secret), doc: 'HS256 shared secret (at least 32 characters)' }),
-  publicKeyPem: setting({ env: 'HUB_AUTH_PUBLIC_KEY', default: undefined, parse: optional(publicKeyPem), doc: 'RS256 or ES256 public key, PEM' }),
+  hs256Secret: setting({ env: 'HUB_AUTH_HS256_SECRET',
+    live: true, default: undefined, parse: optional(hs256Secret), doc: 'HS256 shared secret (at least 32 characters)' }),
+  publicKeyPem: setting({ env: 'HUB_AUTH_PUBLIC_KEY',
+    live: true, default: undefined, parse: optional(publicKeyPem), doc: 'RS256 or ES256 public key, PEM' }),
   // Fetched and cached by `jose`.
   jwksUrl: setting({
     env: 'HUB_AUTH_JWKS_URL',
+    live: true,
     default: undefined,
     parse: optional(matching(/^https?:\/\/\S+$/, (url) => `"${url}" is not an http(s) URL`)),
     doc: 'JWKS URL (RS256/ES256 keys, rotated live)',
   }),
-  audience: setting({ env: 'HUB_AUTH_AUDIENCE', default: undefined, parse: optional(text), doc: 'required `aud` when set' }),
-  issuer: setting({ env: 'HUB_AUTH_ISSUER', default: undefined, parse: optional(text), doc: 'required `iss` when set' }),
+  audience: setting({ env: 'HUB_AUTH_AUDIENCE',
+    live: true, default: undefined, parse: optional(text), doc: 'required `aud` when set' }),
+  issuer: setting({ env: 'HUB_AUTH_ISSUER',
+    live: true, default: undefined, parse: optional(text), doc: 'required `iss` when set' }),
   cookieName: setting({
     env: 'HUB_AUTH_COOKIE',
+    live: true,
     default: 'ssehub_token',
     parse: matching(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, (name) => `"${name}" is not a cookie name`),
     doc: 'cookie a browser may carry its token in (subscribe only)',
   }),
-  clockToleranceSec: setting({ env: 'HUB_AUTH_CLOCK_TOLERANCE_S', default: 5, parse: int(0, 600), doc: 'clock skew allowed on `exp`/`nbf`' }),
+  clockToleranceSec: setting({ env: 'HUB_AUTH_CLOCK_TOLERANCE_S',
+    live: true, default: 5, parse: int(0, 600), doc: 'clock skew allowed on `exp`/`nbf`' }),
 };
 
 /**
  * The same keys read from files, keyed by the AuthConfig key each fills: a key mounted from a
- * Kubernetes Secret stays out of the pod's environment (and out of `kubectl describe`). Read once at
- * start, so a rotated file takes a restart.
+ * Kubernetes Secret stays out of the pod's environment (and out of `kubectl describe`). Read at
+ * start and again by every reload, which a change of the file sets off (src/reload/watch.ts): a
+ * rotated Secret reaches the hub without a restart.
  */
 export const keyFileRows = {
   hs256Secret: setting({
     env: 'HUB_AUTH_HS256_SECRET_FILE',
+    live: true,
     default: undefined,
     parse: optional(fileContents(hs256Secret)),
     doc: 'file holding the HS256 secret (e.g. mounted from a Secret), instead of `HUB_AUTH_HS256_SECRET`',
   }),
   publicKeyPem: setting({
     env: 'HUB_AUTH_PUBLIC_KEY_FILE',
+    live: true,
     default: undefined,
     parse: optional(fileContents(publicKeyPem)),
     doc: 'file holding the PEM public key (e.g. mounted from a Secret), instead of `HUB_AUTH_PUBLIC_KEY`',
@@ -106,8 +116,10 @@ export const allowOpenSwitch = setting({
 const KEY_SOURCES = [authRows.jwksUrl, authRows.publicKeyPem, keyFileRows.publicKeyPem, authRows.hs256Secret, keyFileRows.hs256Secret, hookRows.url];
 
 export const anonymousRows = {
-  anonymousSubscribe: setting({ env: 'HUB_ANONYMOUS_SUBSCRIBE', default: NONE, parse: list(), doc: 'topic patterns anyone may subscribe to without a token' }),
-  anonymousPublish: setting({ env: 'HUB_ANONYMOUS_PUBLISH', default: NONE, parse: list(), doc: 'topic patterns anyone may publish to without a token' }),
+  anonymousSubscribe: setting({ env: 'HUB_ANONYMOUS_SUBSCRIBE',
+    live: true, default: NONE, parse: list(), doc: 'topic patterns anyone may subscribe to without a token' }),
+  anonymousPublish: setting({ env: 'HUB_ANONYMOUS_PUBLISH',
+    live: true, default: NONE, parse: list(), doc: 'topic patterns anyone may publish to without a token' }),
 };
 
 export type AuthConfig = ValuesOf<typeof authRows>;

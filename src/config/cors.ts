@@ -8,6 +8,7 @@ const ORIGIN = /^https?:\/\/[^/\s]+$/;
 export const corsRows = {
   corsOrigins: setting({
     env: 'HUB_CORS_ORIGINS',
+    live: true,
     default: NONE,
     parse: list((origins, variable) => {
       for (const origin of origins) {
@@ -20,7 +21,8 @@ export const corsRows = {
     }),
     doc: 'exact browser origins allowed (`*` only without credentials)',
   }),
-  corsCredentials: setting({ env: 'HUB_CORS_CREDENTIALS', default: true, parse: bool, doc: 'allow credentials (cookies) cross-origin' }),
+  corsCredentials: setting({ env: 'HUB_CORS_CREDENTIALS',
+    live: true, default: true, parse: bool, doc: 'allow credentials (cookies) cross-origin' }),
 };
 
 export type CorsConfig = ValuesOf<typeof corsRows>;

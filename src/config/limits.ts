@@ -6,6 +6,7 @@ export const limitRows = {
   // Off by default: behind an untrusted proxy every client shares the proxy's address.
   maxConnectionsPerAddress: setting({
     env: 'HUB_MAX_CONNECTIONS_PER_ADDRESS',
+    live: true,
     default: 0,
     parse: int(0, 10_000_000),
     doc: 'open streams per client address; 0 = off',
@@ -16,10 +17,13 @@ export const limitRows = {
     parse: int(0, 16),
     doc: 'proxies whose `X-Forwarded-For` entries are trusted for the client address',
   }),
-  publishRate: setting({ env: 'HUB_PUBLISH_RATE', default: 0, parse: int(0, 1_000_000), doc: 'publishes per second per token (or address); 0 = off' }),
-  publishBurst: setting({ env: 'HUB_PUBLISH_BURST', default: 100, parse: int(1, 1_000_000), doc: 'publish burst allowed above the rate' }),
+  publishRate: setting({ env: 'HUB_PUBLISH_RATE',
+    live: true, default: 0, parse: int(0, 1_000_000), doc: 'publishes per second per token (or address); 0 = off' }),
+  publishBurst: setting({ env: 'HUB_PUBLISH_BURST',
+    live: true, default: 100, parse: int(1, 1_000_000), doc: 'publish burst allowed above the rate' }),
   rateLimitMaxKeys: setting({
     env: 'HUB_RATE_LIMIT_MAX_KEYS',
+    live: true,
     default: 10_000,
     parse: int(1, 10_000_000),
     doc: 'rate-limit buckets kept (least recently used go first)',

@@ -7,6 +7,7 @@ import { loadJetStream } from './jetstream.js';
 import { loadLifecycle } from './lifecycle.js';
 import { limitRows } from './limits.js';
 import { loadPublish } from './publish.js';
+import { reloadRows } from './reload.js';
 import { replayRows } from './replay.js';
 import type { Config } from './schema.js';
 import { loadServer } from './server.js';
@@ -30,5 +31,6 @@ export function loadConfig(env: Env = process.env): Config {
     ...loadCors(env),
     ...readRows(env, limitRows),
     ...loadAdmin(env, server.workers),
+    ...readRows(env, reloadRows),
   });
 }

@@ -43,7 +43,7 @@ export function oneOf<const V extends string>(values: readonly V[], expected = `
 
 /**
  * A path whose file holds the value (a key mounted from a Kubernetes Secret, a Docker secret), read
- * once at start and trimmed (`kubectl create secret --from-file` keeps a trailing newline), then
+ * at start and on every reload, and trimmed (`kubectl create secret --from-file` keeps a trailing newline), then
  * parsed by `parse`; every problem names the path's variable.
  */
 export function fileContents<T>(parse: Parser<T>): Parser<T> {

@@ -10,6 +10,7 @@ import { historyRows, jetStreamRows, jetStreamSwitch, type JetStreamConfig } fro
 import { lifecycleRows, type LifecycleConfig } from './lifecycle.js';
 import { limitRows, type LimitConfig } from './limits.js';
 import { publishRows, type PublishConfig } from './publish.js';
+import { reloadRows, type ReloadConfig } from './reload.js';
 import { replayRows, type ReplayConfig } from './replay.js';
 import { serverRows, type ServerConfig } from './server.js';
 import type { Rows } from './setting.js';
@@ -26,7 +27,8 @@ export interface Config
     AccessConfig,
     CorsConfig,
     LimitConfig,
-    AdminConfig {}
+    AdminConfig,
+    ReloadConfig {}
 
 type RowOf<R extends readonly Rows[]> = { [I in keyof R]: R[I][keyof R[I]] }[number];
 
@@ -36,7 +38,7 @@ function rowsOf<const R extends readonly Rows[]>(...areas: R): readonly RowOf<R>
 
 /** README's settings tables (between its `settings:<name>` markers), each row in schema order. */
 export const SETTINGS_TABLES = {
-  general: rowsOf(serverRows, busRows, streamRows, publishRows, replayRows, lifecycleRows, adminRows),
+  general: rowsOf(serverRows, busRows, streamRows, publishRows, replayRows, lifecycleRows, adminRows, reloadRows),
   jetstream: rowsOf({ jetStreamSwitch }, jetStreamRows, historyRows),
   security: rowsOf(authRows, keyFileRows, hookRows, { allowOpenSwitch }, anonymousRows, corsRows, limitRows),
 } as const;

@@ -25,7 +25,8 @@ export const serverRows = {
     parse: workerCount,
     doc: 'hub processes sharing the port (node:cluster), 0 = one per core; more than one needs `NATS_URL`, and only JetStream keeps resumes exact across workers ([docs/multi-core.md](docs/multi-core.md))',
   }),
-  logLevel: setting({ env: 'LOG_LEVEL', default: 'info', parse: oneOf(LOG_LEVELS), doc: 'pino level: `fatal` … `trace`, or `silent`' }),
+  logLevel: setting({ env: 'LOG_LEVEL',
+    live: true, default: 'info', parse: oneOf(LOG_LEVELS), doc: 'pino level: `fatal` … `trace`, or `silent`' }),
 };
 
 export type ServerConfig = ValuesOf<typeof serverRows>;

@@ -14,6 +14,11 @@ export interface Setting<T> {
   readonly parse: Parser<T>;
   /** What it does, in one line of README's settings table. */
   readonly doc: string;
+  /**
+   * A reload (SIGHUP, a watched file's change; src/reload/) applies a new value to the running hub.
+   * Rows without it keep their start value until a restart, and a reload that changes them says so.
+   */
+  readonly live?: true;
 }
 
 /** Rows keyed by the Config key each one fills. */
@@ -30,6 +35,7 @@ export function setting<const E extends string, T>(row: {
   readonly default: NoInfer<T>;
   readonly parse: Parser<T>;
   readonly doc: string;
+  readonly live?: true;
 }): Setting<T> & { readonly env: E } {
   return Object.freeze(row);
 }

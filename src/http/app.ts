@@ -40,8 +40,7 @@ export function createApp(deps: HttpDeps): Hono<HttpEnv> {
   const { hub, config, log } = deps;
   const app = new Hono<HttpEnv>();
 
-  const cors = corsMiddleware(deps);
-  if (cors) app.use(cors);
+  app.use(corsMiddleware(deps));
   app.use(requestGuard(deps));
   for (const route of ROUTES) {
     if (!route.demo || config.demo) app.on(route.method, route.path, route.handler(deps));

@@ -6,6 +6,7 @@
  * a preflight from such an origin is refused with a JSON 403.
  */
 import type { MiddlewareHandler } from 'hono';
+import type { Config } from '../config.js';
 import { ErrorCode, HubError } from '../errors.js';
 import type { HttpDeps, HttpEnv } from './deps.js';
 import { errorResponse } from './respond.js';
@@ -15,14 +16,32 @@ const ALLOW_HEADERS = 'Authorization, Content-Type, Last-Event-ID';
 // Browsers cap this anyway (Chromium: 2 h); 10 min keeps a config change from lingering long.
 const PREFLIGHT_MAX_AGE_S = '600';
 
-/** The CORS middleware, or undefined when no origin is configured (nothing to do per request). */
-export function corsMiddleware({ config, hub }: HttpDeps): MiddlewareHandler<HttpEnv> | undefined {
-  if (config.corsOrigins.length === 0) return undefined;
-  const anyOrigin = config.corsOrigins[0] === '*';
-  const allowed = new Set(config.corsOrigins);
-  const credentials = config.corsCredentials;
+interface Policy {
+  /** No origin is allowed: CORS adds nothing to any answer. */
+  readonly off: boolean;
+  readonly anyOrigin: boolean;
+  readonly allowed: ReadonlySet<string>;
+  readonly credentials: boolean;
+}
+
+function policyOf(config: Config): Policy {
+  const { corsOrigins, corsCredentials } = config;
+  return { off: corsOrigins.length === 0, anyOrigin: corsOrigins[0] === '*', allowed: new Set(corsOrigins), credentials: corsCredentials };
+}
+
+/**
+ * The CORS middleware. HUB_CORS_ORIGINS is live (a reload may turn CORS on, off, or change the
+ * list), so it is always installed; the policy is built once per configuration in force, and a
+ * request checks only that it is still the same object.
+ */
+export function corsMiddleware({ live, hub }: HttpDeps): MiddlewareHandler<HttpEnv> {
+  let policyFor = live.current;
+  let policy = policyOf(policyFor);
 
   return async (c, next) => {
+    if (live.current !== policyFor) policy = policyOf((policyFor = live.current));
+    const { off, anyOrigin, allowed, credentials } = policy;
+    if (off) return next();
     const origin = c.req.header('origin');
     if (origin === undefined) return next();
     const preflight = c.req.method === 'OPTIONS' && c.req.header('access-control-request-method') !== undefined;

@@ -4,6 +4,7 @@
  */
 import type { HttpBindings } from '@hono/node-server';
 import type { Config } from '../config.js';
+import type { LiveConfig } from '../config/live.js';
 import { SubjectSpace } from '../topics/subject.js';
 import type { Hub } from '../hub/hub.js';
 import type { Logger } from '../log.js';
@@ -14,13 +15,17 @@ export type HttpEnv = { Bindings: HttpBindings };
 
 export interface HttpDeps {
   readonly hub: Hub;
+  /** The start configuration: what is fixed until a restart. */
   readonly config: Config;
+  /** The configuration in force (`live.current`), for the settings a reload changes (config/live.ts). */
+  readonly live: LiveConfig;
   readonly log: Logger;
   /** Topics as clients name them, mapped to bus subjects under HUB_SUBJECT_PREFIX. */
   readonly subjects: SubjectSpace;
   readonly guards: Guards;
 }
 
-export function createHttpDeps(hub: Hub, config: Config, log: Logger): HttpDeps {
-  return { hub, config, log, subjects: new SubjectSpace(config.subjectPrefix), guards: createGuards(config, log) };
+export function createHttpDeps(hub: Hub, live: LiveConfig, log: Logger): HttpDeps {
+  const config = live.current;
+  return { hub, config, live, log, subjects: new SubjectSpace(config.subjectPrefix), guards: createGuards(config, log) };
 }

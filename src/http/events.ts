@@ -5,6 +5,7 @@
  * returns RESPONSE_ALREADY_SENT once the hub owns it. Refusals are ordinary Hono responses.
  */
 import type { Context } from 'hono';
+import type { Config } from '../config.js';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { ErrorCode, HubError } from '../errors.js';
 import { checkTopic } from '../topics/subject.js';
@@ -24,10 +25,16 @@ const RETRY_LATER: ReadonlySet<ErrorCode> = new Set([
   ErrorCode.AuthUnavailable,
 ]);
 
-export function eventsHandler({ hub, config, subjects, log, guards }: HttpDeps) {
+export function eventsHandler({ hub, config, live, subjects, log, guards }: HttpDeps) {
   const rules = { maxLength: config.maxTopicLength, allowWildcards: true };
-  const retryAfter = { 'Retry-After': String(Math.ceil(config.retryMs / 1000) || 1) };
-  const refuse = (c: Context, err: HubError) => errorResponse(c, err, hub.metrics, RETRY_LATER.has(err.code) ? retryAfter : undefined);
+  // HUB_RETRY_MS is live: the header follows the configuration in force, built once per configuration.
+  let retryAfterFor: Config | undefined;
+  let retryAfter: Record<string, string> = {};
+  const retryLater = (): Record<string, string> => {
+    if (live.current !== retryAfterFor) retryAfter = { 'Retry-After': String(Math.ceil((retryAfterFor = live.current).retryMs / 1000) || 1) };
+    return retryAfter;
+  };
+  const refuse = (c: Context, err: HubError) => errorResponse(c, err, hub.metrics, RETRY_LATER.has(err.code) ? retryLater() : undefined);
 
   return async (c: Context<HttpEnv>): Promise<Response> => {
     const topics = c.req.queries('topic') ?? [];
@@ -54,13 +61,14 @@ export function eventsHandler({ hub, config, subjects, log, guards }: HttpDeps) 
     // Before the stream starts, while the client can still be told to come back: a stream opened now
     // would wait for the bus (JetStream) or be closed when its subscription fails (core NATS).
     if (!hub.bus.isConnected()) return refuse(c, new HubError(ErrorCode.BusUnavailable, 'the bus is not connected; retry later'));
-    if (hub.connectionCount >= config.maxConnections) {
-      return refuse(c, new HubError(ErrorCode.TooManyConnections, `this node holds its maximum of ${config.maxConnections} streams; retry later`));
+    const { maxConnections } = live.current;
+    if (hub.connectionCount >= maxConnections) {
+      return refuse(c, new HubError(ErrorCode.TooManyConnections, `this node holds its maximum of ${maxConnections} streams; retry later`));
     }
 
     const release = guards.addresses.acquire(remote);
     if (!release) {
-      return refuse(c, new HubError(ErrorCode.TooManyConnectionsFromAddress, `at most ${config.maxConnectionsPerAddress} streams per client address`));
+      return refuse(c, new HubError(ErrorCode.TooManyConnectionsFromAddress, `at most ${guards.addresses.max} streams per client address`));
     }
     // A HEAD gets the head a GET would get and no stream: Node sends a HEAD response's head at
     // end(), never with a write, and Hono answers every HEAD with a head of its own.
@@ -75,7 +83,7 @@ export function eventsHandler({ hub, config, subjects, log, guards }: HttpDeps) 
     }
     outgoing.once('close', release);
     const patterns = unique.map((topic) => subjects.toSubject(topic));
-    hub.open({ res: outgoing, patterns, lastEventId: lastEventId || undefined, remote, expiresAt: permit.expiresAt }).catch((err: unknown) => {
+    hub.open({ res: outgoing, patterns, lastEventId: lastEventId || undefined, remote, expiresAt: permit.expiresAt, credential: permit.credential }).catch((err: unknown) => {
       log.error({ err }, 'event stream failed');
       outgoing.destroy();
     });

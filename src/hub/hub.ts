@@ -11,6 +11,7 @@
 import type { ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.js';
+import type { StreamCredential } from '../auth/access.js';
 import type { Logger } from '../log.js';
 import type { Bus, BusMessage, BusStatus, PublishOptions } from '../bus/bus.js';
 import { HubMetrics } from '../metrics.js';
@@ -33,6 +34,8 @@ export interface OpenStream {
   readonly remote: string | undefined;
   /** When the credentials that opened the stream expire (epoch ms): the stream ends then. */
   readonly expiresAt?: number | undefined;
+  /** What let the stream in, kept so a reload can end it when that no longer holds (endWhere). */
+  readonly credential?: StreamCredential | undefined;
 }
 
 /** What an HTTP publish learns: the event's id, when the bus numbers events at publish time. */
@@ -60,8 +63,10 @@ export class Hub {
   private readonly resumer: Resumer;
   private readonly connections = new Set<SseConnection>();
   private readonly interests: InterestTable;
-  private readonly retryFrame: Buffer;
-  private readonly heartbeat: NodeJS.Timeout;
+  private retryFrame: Buffer;
+  private heartbeat: NodeJS.Timeout;
+  /** The credential of each stream that has one (Permit.credential), for endWhere. */
+  private readonly credentials = new Map<SseConnection, StreamCredential>();
   private lastSeq = 0;
   private connectionCounter = 0;
   private readonly idPrefix = randomBytes(3).toString('hex');
@@ -135,9 +140,10 @@ export class Hub {
    * Start an event stream on `res`. Head and retry line leave in this turn of the event loop,
    * together with the replay and position frame when the subscription is already active.
    */
-  async open({ res, patterns, lastEventId, remote, expiresAt }: OpenStream): Promise<void> {
+  async open({ res, patterns, lastEventId, remote, expiresAt, credential }: OpenStream): Promise<void> {
     const conn = new SseConnection(`${this.idPrefix}-${++this.connectionCounter}`, res, patterns, this.config.maxBufferedBytes, this.retryFrame);
     this.connections.add(conn);
+    if (credential !== undefined) this.credentials.set(conn, credential);
     this.metrics.connectionsOpened.inc();
     this.log.info({ conn: conn.id, remote, topics: patterns, lastEventId }, 'stream opened');
 
@@ -188,6 +194,33 @@ export class Hub {
     await this.bus.close();
   }
 
+  // --- reload (src/reload/) ---------------------------------------------------------------------
+
+  /** The credentials of the open streams that have one, for a reload to check again. */
+  streamCredentials(): IterableIterator<StreamCredential> {
+    return this.credentials.values();
+  }
+
+  /** End every open stream whose credential `ends` picks, with `reason`; returns how many. */
+  endWhere(ends: (credential: StreamCredential) => boolean, reason: CloseReason): number {
+    let ended = 0;
+    for (const [conn, credential] of [...this.credentials]) {
+      if (!ends(credential)) continue;
+      conn.close(reason);
+      ended++;
+    }
+    return ended;
+  }
+
+  /** New HUB_HEARTBEAT_MS and HUB_RETRY_MS: the next beat follows the new interval, streams opened from now on get the new `retry:`. */
+  retune(heartbeatMs: number, retryMs: number): void {
+    this.retryFrame = encodeRetry(retryMs);
+    if (this.closing) return; // close() has stopped the beat for good
+    clearInterval(this.heartbeat);
+    this.heartbeat = setInterval(() => this.beat(), heartbeatMs);
+    this.heartbeat.unref();
+  }
+
   // --- connection lifecycle -------------------------------------------------------------------
 
   /**
@@ -202,6 +235,7 @@ export class Hub {
 
   private detach(conn: SseConnection, interests: readonly Interest[]): void {
     this.connections.delete(conn);
+    this.credentials.delete(conn);
     for (const interest of interests) {
       interest.left(conn);
       if (interest.idle) this.interests.retire(interest, this.closing ? 0 : this.config.interestLingerMs);

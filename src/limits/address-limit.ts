@@ -1,11 +1,24 @@
 /**
  * Counts open streams per client address. Only addresses with an open stream have an entry, so the
- * map is bounded by HUB_MAX_CONNECTIONS.
+ * map is bounded by HUB_MAX_CONNECTIONS (one entry per address, however many streams it holds).
  */
 export class AddressLimit {
   private readonly open = new Map<string, number>();
 
-  constructor(private readonly maxPerAddress: number) {}
+  constructor(private maxPerAddress: number) {}
+
+  /**
+   * A reload's HUB_MAX_CONNECTIONS_PER_ADDRESS. Streams above a lowered limit stay open, and the
+   * address gets no new one until it is under. Off (0) counts nothing, so that costs nothing: a limit
+   * turned on by a reload counts the streams opened from then on (and their releases still balance).
+   */
+  setMax(maxPerAddress: number): void {
+    this.maxPerAddress = maxPerAddress;
+  }
+
+  get max(): number {
+    return this.maxPerAddress;
+  }
 
   get addresses(): number {
     return this.open.size;

@@ -5,7 +5,13 @@
 export class Lru<K, V> {
   private readonly entries = new Map<K, V>();
 
-  constructor(private readonly maxKeys: number) {}
+  constructor(private maxKeys: number) {}
+
+  /** A new bound; when it is lower than the size, the least recently used entries go at once. */
+  resize(maxKeys: number): void {
+    this.maxKeys = maxKeys;
+    while (this.entries.size > maxKeys) this.entries.delete(this.entries.keys().next().value!);
+  }
 
   get size(): number {
     return this.entries.size;

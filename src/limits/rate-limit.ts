@@ -14,12 +14,22 @@ export class RateLimiter {
   private readonly buckets: Lru<string, Bucket>;
 
   constructor(
-    private readonly rate: number,
-    private readonly burst: number,
+    private rate: number,
+    private burst: number,
     maxKeys: number,
     private readonly now: () => number = Date.now,
   ) {
     this.buckets = new Lru(maxKeys);
+  }
+
+  /**
+   * A reload's rate, burst and bound. Buckets are kept: one fuller than the new burst is cut down to
+   * it on its next take, so a lowered limit holds at once and a raised one fills up at the new rate.
+   */
+  reconfigure(rate: number, burst: number, maxKeys: number): void {
+    this.rate = rate;
+    this.burst = burst;
+    this.buckets.resize(maxKeys);
   }
 
   get enabled(): boolean {

@@ -15,6 +15,8 @@ export const CloseReason = {
   BusUnavailable: 'bus-unavailable',
   /** The token that opened the stream expired; the client reconnects with a fresh one and resumes. */
   TokenExpired: 'token-expired',
+  /** A reload changed the keys or the anonymous patterns, and the stream's credential no longer holds. */
+  CredentialsRevoked: 'credentials-revoked',
 } as const;
 export type CloseReason = (typeof CloseReason)[keyof typeof CloseReason];
 

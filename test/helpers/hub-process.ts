@@ -18,6 +18,10 @@ export interface HubProcess extends AsyncDisposable {
   readonly url: string;
   readonly pid: number;
   readonly child: ChildProcess;
+  /** The last log lines (stdout), oldest first, at most LOG_LINES_KEPT. */
+  readonly logs: readonly string[];
+  /** Resolves with the first log line, from now on or already kept, that `matches`. */
+  waitForLog(what: string, matches: (line: string) => boolean, timeoutMs?: number): Promise<string>;
   /** Resident set size of the hub process, in bytes. */
   rss(): number;
   /** SIGTERM (graceful) or SIGKILL; resolves when the process has exited, with its exit code. */
@@ -36,12 +40,23 @@ export function spawnHub(env: Record<string, string>, port = 0): ChildProcess {
   });
 }
 
-export async function startHubProcess(env: Record<string, string>, port = 0): Promise<HubProcess> {
+// Enough for what a test looks for after the start; bounded so a long test does not grow it.
+const LOG_LINES_KEPT = 2000;
+
+/** `startTimeoutMs` bounds the start (several workers each compiling through tsx take longer on a loaded machine). */
+export async function startHubProcess(env: Record<string, string>, port = 0, startTimeoutMs = 20_000): Promise<HubProcess> {
   // info level: the port comes from the "ssehub listening" line.
   const child = spawnHub(env, port);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const lines = createInterface({ input: child.stdout! });
+  const logs: string[] = [];
+  lines.on('line', (line) => {
+    logs.push(line);
+    if (logs.length > LOG_LINES_KEPT) logs.shift();
+  });
+  const waitForLog = (what: string, matches: (line: string) => boolean, timeoutMs = 15_000): Promise<string> =>
+    waitFor(`the hub to log ${what}`, () => logs.find(matches), timeoutMs, 20);
 
   const stop = async (signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<number | null> => {
     if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
@@ -67,16 +82,18 @@ export async function startHubProcess(env: Record<string, string>, port = 0): Pr
           if (line.includes('"ssehub listening"')) resolve((JSON.parse(line) as { port: number }).port);
         });
       }),
-      20_000,
+      startTimeoutMs,
     );
     const url = `http://127.0.0.1:${actual}`;
-    await waitFor('the hub process to be ready', async () => (await fetch(`${url}/readyz`)).status === 200, 20_000, 50);
+    await waitFor('the hub process to be ready', async () => (await fetch(`${url}/readyz`)).status === 200, startTimeoutMs, 50);
     const pid = child.pid!;
     return {
       port: actual,
       url,
       pid,
       child,
+      logs,
+      waitForLog,
       rss: () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024,
       stop,
       [Symbol.asyncDispose]: async () => void (await stop()),

@@ -1,5 +1,6 @@
 /** Starts a real hub (real HTTP server on port 0) in this process, with the settings a test names. */
 import { loadConfig } from '../../src/config.js';
+import { settingsFrom } from '../../src/config/env-file.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import { startHub, type RunningHub } from '../../src/server.js';
 import { OPEN_ON_PURPOSE } from './open-mode.js';
@@ -20,8 +21,10 @@ export interface TestHubOptions {
 
 export async function startTestHub(env: Record<string, string> = {}, options: TestHubOptions = {}): Promise<TestHub> {
   // Drain window 0: a test's shutdown ends its streams at once unless the test is about draining.
-  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', HUB_DRAIN_WINDOW_MS: '0', ...OPEN_ON_PURPOSE, ...env });
-  const running = await startHub(config, options.log ?? createLogger(config.logLevel));
+  // A reload reads these same settings again (and HUB_CONFIG_FILE, when a test names one).
+  const settings = settingsFrom({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', HUB_DRAIN_WINDOW_MS: '0', ...OPEN_ON_PURPOSE, ...env });
+  const config = loadConfig(settings.start);
+  const running = await startHub(config, options.log ?? createLogger(config.logLevel), settings);
   if (!options.unready) {
     await waitFor('the test hub to connect to its bus', () => running.hub.isReady, 20_000).catch(async (err: unknown) => {
       await running.shutdown();

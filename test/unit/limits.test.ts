@@ -77,3 +77,29 @@ describe('clientAddress', () => {
     expect(clientAddress('10.0.0.1', '1.2.3.4', 3)).toBe('1.2.3.4');
   });
 });
+
+describe('limits changed by a reload', () => {
+  it('a lowered rate and burst hold at once, the buckets kept; a lower key bound forgets the least recently used', () => {
+    let now = 0;
+    const limiter = new RateLimiter(10, 5, 10, () => now);
+    for (let i = 0; i < 3; i++) expect(limiter.take('a')).toBe(0);
+    limiter.take('b');
+    limiter.reconfigure(1, 1, 1);
+    expect(limiter.size).toBe(1); // only 'b', the most recently used, is left
+    // Its bucket is kept (4 tokens) and cut down to the new burst of 1: one take, then none.
+    expect([limiter.take('b'), limiter.take('b')]).toEqual([0, 1]);
+    now += 1000;
+    expect(limiter.take('b')).toBe(0); // refilled at the new rate
+  });
+
+  it('a lowered per-address limit keeps open streams and refuses new ones until the address is under', () => {
+    const limit = new AddressLimit(3);
+    const releases = [limit.acquire('a')!, limit.acquire('a')!, limit.acquire('a')!];
+    limit.setMax(2);
+    expect(limit.acquire('a')).toBeUndefined();
+    releases[0]!();
+    expect(limit.acquire('a')).toBeUndefined(); // 2 open, the limit is 2
+    releases[1]!();
+    expect(limit.acquire('a')).toBeDefined();
+  });
+});
