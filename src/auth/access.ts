@@ -24,9 +24,20 @@ export interface Permit {
   readonly expiresAt: number | undefined;
   /** Whom rate limits count against; undefined for anonymous requests (the address is used). */
   readonly principal: string | undefined;
+  /** The credential's subject (a token's `sub`, the auth hook's `user`); undefined when it names none. */
+  readonly user: string | undefined;
 }
 
-const OPEN: Permit = Object.freeze({ expiresAt: undefined, principal: undefined });
+const OPEN: Permit = Object.freeze({ expiresAt: undefined, principal: undefined, user: undefined });
+const SUBJECT_PRINCIPAL = 'sub:';
+/** Actions a browser's token cookie may authorize: reading, never changing what others get (credentials.ts). */
+const COOKIE_ACTIONS: ReadonlySet<Action> = new Set([Action.Subscribe, Action.Presence]);
+
+/**
+ * Actions open mode does not open: changing other users' streams is a backend's right, which even a
+ * development hub gives only where HUB_ANONYMOUS_MANAGE says.
+ */
+const CLOSED_WHEN_OPEN: ReadonlySet<Action> = new Set([Action.Manage]);
 
 export class Access {
   private readonly verifier: TokenVerifier | undefined;
@@ -39,7 +50,7 @@ export class Access {
   ) {
     this.verifier = config.auth ? new TokenVerifier(config.auth, config.maxTopicLength) : undefined;
     this.hook = config.authHook ? new AuthHook(config.authHook, config.maxTopicLength, log) : undefined;
-    this.anonymous = { subscribe: config.anonymousSubscribe, publish: config.anonymousPublish };
+    this.anonymous = { subscribe: config.anonymousSubscribe, publish: config.anonymousPublish, manage: config.anonymousManage, presence: config.anonymousPresence };
     if (this.isOpen) {
       log.warn('OPEN MODE: no HUB_AUTH_* key or auth hook is configured, so anyone who reaches this hub may subscribe to and publish on every topic (development only)');
     } else {
@@ -57,9 +68,14 @@ export class Access {
    * `address` is the client's, shown to the auth hook.
    */
   async authorize(req: RequestFields, action: Action, topics: readonly string[], address?: string): Promise<Permit | HubError> {
-    if (this.isOpen) return OPEN;
+    if (this.isOpen) {
+      if (!CLOSED_WHEN_OPEN.has(action)) return OPEN;
+      const closed = topics.find((topic) => !anyCovers(this.anonymous[action], topic));
+      if (closed === undefined) return OPEN;
+      return new HubError(ErrorCode.Forbidden, `open mode does not allow ${action} on topic ${JSON.stringify(closed)}: HUB_ANONYMOUS_MANAGE does not cover it`);
+    }
     // With no key, nothing is a token: an Authorization header is the backend's to read (hook).
-    const token = this.verifier ? presentedToken(req, action === Action.Subscribe ? this.config.auth!.cookieName : undefined) : undefined;
+    const token = this.verifier ? presentedToken(req, COOKIE_ACTIONS.has(action) ? this.config.auth!.cookieName : undefined) : undefined;
     if (token instanceof HubError) return token;
     const anonymous = this.anonymous[action];
     if (token === undefined) {
@@ -99,6 +115,7 @@ export class Access {
     if (denied !== undefined) {
       return new HubError(ErrorCode.Forbidden, `${whose} does not allow ${action} to topic ${JSON.stringify(denied)}`);
     }
-    return { expiresAt: credential.expiresAt, principal: credential.principal };
+    const { principal } = credential;
+    return { expiresAt: credential.expiresAt, principal, user: principal.startsWith(SUBJECT_PRINCIPAL) ? principal.slice(SUBJECT_PRINCIPAL.length) : undefined };
   }
 }

@@ -108,6 +108,18 @@ const KEY_SOURCES = [authRows.jwksUrl, authRows.publicKeyPem, keyFileRows.public
 export const anonymousRows = {
   anonymousSubscribe: setting({ env: 'HUB_ANONYMOUS_SUBSCRIBE', default: NONE, parse: list(), doc: 'topic patterns anyone may subscribe to without a token' }),
   anonymousPublish: setting({ env: 'HUB_ANONYMOUS_PUBLISH', default: NONE, parse: list(), doc: 'topic patterns anyone may publish to without a token' }),
+  anonymousManage: setting({
+    env: 'HUB_ANONYMOUS_MANAGE',
+    default: NONE,
+    parse: list(),
+    doc: 'topic patterns anyone may add to or remove from a user\'s streams (`POST /users/<sub>/topics`) without a token; in open mode too',
+  }),
+  anonymousPresence: setting({
+    env: 'HUB_ANONYMOUS_PRESENCE',
+    default: NONE,
+    parse: list(),
+    doc: 'topic patterns whose presence (`GET /presence`) anyone may read without a token',
+  }),
 };
 
 export type AuthConfig = ValuesOf<typeof authRows>;

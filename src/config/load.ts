@@ -2,6 +2,7 @@
 import { loadAdmin } from './admin.js';
 import { loadAccess } from './auth.js';
 import { busRows } from './bus.js';
+import { controlRows } from './control.js';
 import { loadCors } from './cors.js';
 import { loadJetStream } from './jetstream.js';
 import { loadLifecycle } from './lifecycle.js';
@@ -20,6 +21,7 @@ export function loadConfig(env: Env = process.env): Config {
   return Object.freeze({
     ...server,
     ...bus,
+    ...readRows(env, controlRows),
     ...streams,
     ...readRows(env, replayRows),
     ...loadLifecycle(env),
