@@ -13,6 +13,8 @@ import { NatsBus } from './bus/nats.js';
 import { JetStreamBus } from './bus/jetstream.js';
 import { Hub } from './hub/hub.js';
 import { createHttpDeps } from './http/deps.js';
+import { ControlChannel } from './control/channel.js';
+import { controlService } from './control/service.js';
 import { createApp } from './http/app.js';
 import { clientErrorHandler, connectHandler, requestErrorHandler } from './http/client-error.js';
 import { inTurn } from './http/in-turn.js';
@@ -52,7 +54,13 @@ export function createBus(config: Config, log: Logger): Bus {
 export async function startHub(config: Config, log: Logger): Promise<RunningHub> {
   const bus = createBus(config, log);
   const hub = new Hub(config, bus, log);
-  const app = createApp(createHttpDeps(hub, config, log));
+  const control = new ControlChannel(
+    bus.control,
+    { node: hub.node, prefix: config.subjectPrefix, timeoutMs: config.controlTimeoutMs, heartbeatMs: config.controlHeartbeatMs },
+    log,
+  );
+  control.serve(controlService(hub));
+  const app = createApp(createHttpDeps(hub, config, log, control));
   const headersTimeout = Math.min(config.headersTimeoutMs, config.requestTimeoutMs);
   // Node checks those timeouts on a sweep (30 s by default), which would let a slow client live up
   // to 30 s past its deadline; sweep often enough that the deadlines mean what they say.
@@ -93,6 +101,7 @@ export async function startHub(config: Config, log: Logger): Promise<RunningHub>
   log.info({ host: config.host, port, bus: bus.kind }, 'ssehub listening');
   const admin = await startAdminServer(config, hub, log).catch(async (err: unknown) => {
     // The hub is up and holds the bus: a start that fails must not leave it running behind.
+    control.close();
     await hub.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     throw err;
@@ -106,6 +115,7 @@ export async function startHub(config: Config, log: Logger): Promise<RunningHub>
     // routing here, and a reconnect that lands here anyway gets a 503 a proxy can retry elsewhere
     // (a refused connection would do too, but probes and /metrics keep answering this way).
     // server.close() would wait for open streams forever: the hub ends them first.
+    control.close();
     await hub.close();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     const drained = new Promise<void>((resolve) => (settled = resolve));

@@ -6,6 +6,7 @@ import type { HttpBindings } from '@hono/node-server';
 import type { Config } from '../config.js';
 import { SubjectSpace } from '../topics/subject.js';
 import type { Hub } from '../hub/hub.js';
+import type { ControlChannel } from '../control/channel.js';
 import type { Logger } from '../log.js';
 import { createGuards, type Guards } from './guards.js';
 
@@ -19,8 +20,10 @@ export interface HttpDeps {
   /** Topics as clients name them, mapped to bus subjects under HUB_SUBJECT_PREFIX. */
   readonly subjects: SubjectSpace;
   readonly guards: Guards;
+  /** Requests to the node that holds a stream, or to every node (src/control/). */
+  readonly control: ControlChannel;
 }
 
-export function createHttpDeps(hub: Hub, config: Config, log: Logger): HttpDeps {
-  return { hub, config, log, subjects: new SubjectSpace(config.subjectPrefix), guards: createGuards(config, log) };
+export function createHttpDeps(hub: Hub, config: Config, log: Logger, control: ControlChannel): HttpDeps {
+  return { hub, config, log, subjects: new SubjectSpace(config.subjectPrefix), guards: createGuards(config, log), control };
 }

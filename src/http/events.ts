@@ -75,7 +75,7 @@ export function eventsHandler({ hub, config, subjects, log, guards }: HttpDeps) 
     }
     outgoing.once('close', release);
     const patterns = unique.map((topic) => subjects.toSubject(topic));
-    hub.open({ res: outgoing, patterns, lastEventId: lastEventId || undefined, remote, expiresAt: permit.expiresAt }).catch((err: unknown) => {
+    hub.open({ res: outgoing, patterns, lastEventId: lastEventId || undefined, remote, expiresAt: permit.expiresAt, user: permit.user }).catch((err: unknown) => {
       log.error({ err }, 'event stream failed');
       outgoing.destroy();
     });

@@ -13,6 +13,8 @@ export const HubEventType = {
   Reset: 'hub.reset',
   /** Sent after any replay: its id is the stream position, so even an idle client resumes exactly. */
   Open: 'hub.open',
+  /** The stream's topics changed (POST /streams/<id>/topics); its id is the position of the change. Data: {"topics"}. */
+  Topics: 'hub.topics',
 } as const;
 export const RESERVED_EVENT_PREFIX = 'hub.';
 
