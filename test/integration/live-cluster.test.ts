@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { startHubProcess, type HubProcess } from '../helpers/hub-process.js';
-import { publish } from '../helpers/hub.js';
+import { publish, startTestHub } from '../helpers/hub.js';
 import { jetstreamEnv } from '../helpers/jetstream-env.js';
 import { changeTopics, postJson, streamOf, topicsEvents } from '../helpers/live.js';
 import { startNatsServer, type NatsServer } from '../helpers/nats-server.js';
@@ -169,5 +169,21 @@ describe('[presence] presence across three nodes [nats]', () => {
     } finally {
       for (const sub of subs) sub.close();
     }
+  });
+});
+
+describe('[live] the bus is down [nats]', () => {
+  it('a change and a presence request answer 503 bus_unavailable, and the stream keeps its topics', async () => {
+    await using server = await startNatsServer();
+    await using hub = await startTestHub({ NATS_URL: server.url, ...CONTROL });
+    using sub = new Subscriber(hub.url, ['d.one'], { types: TYPES });
+    const { stream, key } = await streamOf(sub);
+    await server.stop();
+    await waitFor('the hub to see NATS gone', () => !hub.hub.bus.isConnected(), 10_000);
+    const change = await changeTopics(hub.url, stream, { key, add: ['d.two'] });
+    expect({ status: change.status, code: change.body.code }).toEqual({ status: 503, code: 'bus_unavailable' });
+    const presence = await get(`${hub.url}/presence?topic=d.one`);
+    expect(presence.status).toBe(503);
+    expect(sub.events.some((e) => e.type === 'hub.topics')).toBe(false);
   });
 });
