@@ -15,6 +15,8 @@ import { Hub } from './hub/hub.js';
 import { createHttpDeps } from './http/deps.js';
 import { ControlChannel } from './control/channel.js';
 import { controlService } from './control/service.js';
+import { PresenceEvents } from './control/presence-events.js';
+import { SubjectSpace } from './topics/subject.js';
 import { createApp } from './http/app.js';
 import { clientErrorHandler, connectHandler, requestErrorHandler } from './http/client-error.js';
 import { inTurn } from './http/in-turn.js';
@@ -60,6 +62,19 @@ export async function startHub(config: Config, log: Logger): Promise<RunningHub>
     log,
   );
   control.serve(controlService(hub));
+  const presenceEvents =
+    config.presenceEvents.length === 0
+      ? undefined
+      : new PresenceEvents({
+          channel: control,
+          subjects: new SubjectSpace(config.subjectPrefix),
+          patterns: config.presenceEvents,
+          graceMs: config.presenceLeaveGraceMs,
+          sweepMs: config.controlHeartbeatMs,
+          publish: (subject, data, eventType) => hub.publishHubEvent(subject, data, eventType),
+          log,
+        });
+  if (presenceEvents) hub.watch(presenceEvents);
   const app = createApp(createHttpDeps(hub, config, log, control));
   const headersTimeout = Math.min(config.headersTimeoutMs, config.requestTimeoutMs);
   // Node checks those timeouts on a sweep (30 s by default), which would let a slow client live up
@@ -102,6 +117,7 @@ export async function startHub(config: Config, log: Logger): Promise<RunningHub>
   const admin = await startAdminServer(config, hub, log).catch(async (err: unknown) => {
     // The hub is up and holds the bus: a start that fails must not leave it running behind.
     control.close();
+    presenceEvents?.close();
     await hub.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     throw err;
@@ -116,6 +132,7 @@ export async function startHub(config: Config, log: Logger): Promise<RunningHub>
     // (a refused connection would do too, but probes and /metrics keep answering this way).
     // server.close() would wait for open streams forever: the hub ends them first.
     control.close();
+    presenceEvents?.close();
     await hub.close();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     const drained = new Promise<void>((resolve) => (settled = resolve));

@@ -25,7 +25,10 @@ export class LocalControl implements ControlTransport {
     return Promise.all([...(this.handlers.get(subject) ?? [])].map((handler) => handler(data)));
   }
 
+  /** Delivered after the caller's turn, in order, as over the network: never inside the caller. */
   announce(subject: string, data: Uint8Array): void {
-    for (const handler of this.handlers.get(subject) ?? []) void handler(data).catch(() => {});
+    queueMicrotask(() => {
+      for (const handler of this.handlers.get(subject) ?? []) void handler(data).catch(() => {});
+    });
   }
 }

@@ -5,7 +5,7 @@
 import { adminRows, type AdminConfig } from './admin.js';
 import { allowOpenSwitch, anonymousRows, authRows, hookRows, keyFileRows, type AccessConfig } from './auth.js';
 import { busRows, type BusConfig } from './bus.js';
-import { controlRows, type ControlConfig } from './control.js';
+import { controlRows, presenceRows, type ControlConfig } from './control.js';
 import { corsRows, type CorsConfig } from './cors.js';
 import { historyRows, jetStreamRows, jetStreamSwitch, type JetStreamConfig } from './jetstream.js';
 import { lifecycleRows, type LifecycleConfig } from './lifecycle.js';
@@ -36,7 +36,7 @@ function rowsOf<const R extends readonly Rows[]>(...areas: R): readonly RowOf<R>
 
 /** README's settings tables (between its `settings:<name>` markers), each row in schema order. */
 export const SETTINGS_TABLES = {
-  general: rowsOf(serverRows, busRows, controlRows, streamRows, replayRows, lifecycleRows, adminRows),
+  general: rowsOf(serverRows, busRows, controlRows, presenceRows, streamRows, replayRows, lifecycleRows, adminRows),
   jetstream: rowsOf({ jetStreamSwitch }, jetStreamRows, historyRows),
   security: rowsOf(authRows, keyFileRows, hookRows, { allowOpenSwitch }, anonymousRows, corsRows, limitRows),
 } as const;

@@ -5,7 +5,8 @@
  * Subjects, under the hub's subject prefix so two hubs on one NATS server do not hear each other:
  *   `_ssehub.<prefix>.node.<node>`  one node's requests (a stream's id names its node);
  *   `_ssehub.<prefix>.all`          requests to every node, each answering once;
- *   `_ssehub.<prefix>.beat`         heartbeats, which tell a gather whom to wait for (peers.ts).
+ *   `_ssehub.<prefix>.beat`         heartbeats, which tell a gather whom to wait for (peers.ts);
+ *   `_ssehub.<prefix>.<topic>`      one-way messages of a feature (`presence`: presence-events.ts).
  * They lie outside `<prefix>.>`, so no event subscription and no JetStream stream takes them.
  */
 import type { ControlTransport } from '../bus/bus.js';
@@ -34,7 +35,8 @@ const encode = (value: unknown): Uint8Array => encoder.encode(JSON.stringify(val
 
 export class ControlChannel {
   private readonly peers: Peers;
-  private readonly subjects: { readonly node: (node: string) => string; readonly all: string; readonly beat: string };
+  private readonly subjects: { readonly node: (node: string) => string; readonly all: string; readonly beat: string; readonly base: string };
+  private readonly peerListeners: Array<(node: string) => void> = [];
   private heartbeat: NodeJS.Timeout | undefined = undefined;
   private handler: ControlHandler | undefined = undefined;
 
@@ -44,7 +46,7 @@ export class ControlChannel {
     private readonly log: Logger,
   ) {
     const base = `_ssehub.${options.prefix}`;
-    this.subjects = { node: (node) => `${base}.node.${node}`, all: `${base}.all`, beat: `${base}.beat` };
+    this.subjects = { node: (node) => `${base}.node.${node}`, all: `${base}.all`, beat: `${base}.beat`, base };
     this.peers = new Peers(options.node, options.heartbeatMs);
   }
 
@@ -61,7 +63,10 @@ export class ControlChannel {
     this.transport.serve(this.subjects.beat, async (data) => {
         const { node } = JSON.parse(decoder.decode(data)) as Beat;
         // A node just heard of (it has just started) learns of this one now, not a heartbeat later.
-        if (this.peers.heard(node)) this.beat();
+        if (this.peers.heard(node)) {
+          this.beat();
+          for (const listener of this.peerListeners) listener(node);
+        }
       return new Uint8Array(0);
     });
     this.beat();
@@ -103,6 +108,39 @@ export class ControlChannel {
     });
     for (; read < answers.length; read++) take(answers[read]!);
     return [...byNode.values()];
+  }
+
+  /** The nodes alive as far as this one knows, itself included; undefined in its first heartbeat interval. */
+  expectedNodes(): ReadonlySet<string> | undefined {
+    return this.peers.expected();
+  }
+
+  /**
+   * True when this node is the one that acts for the cluster (the lowest name among the live nodes);
+   * never in its first heartbeat interval, while it may not know every node yet.
+   */
+  isLeader(): boolean {
+    const nodes = this.peers.expected();
+    if (!nodes) return false;
+    for (const node of nodes) if (node < this.node) return false;
+    return true;
+  }
+
+  /** Calls `listener` with each node heard from for the first time (or again after it was given up). */
+  onPeer(listener: (node: string) => void): void {
+    this.peerListeners.push(listener);
+  }
+
+  /** One-way messages on `_ssehub.<prefix>.<topic>`, from every node (this one included). */
+  listen(topic: string, handler: (message: unknown) => void): void {
+    this.transport.serve(`${this.subjects.base}.${topic}`, async (data) => {
+      handler(JSON.parse(decoder.decode(data)));
+      return new Uint8Array(0);
+    });
+  }
+
+  broadcast(topic: string, message: unknown): void {
+    this.transport.announce(`${this.subjects.base}.${topic}`, encode(message));
   }
 
   /** Stop beating; the subscriptions end with the bus's connection. */

@@ -47,6 +47,17 @@ export interface TopicChange {
   readonly id: string;
 }
 
+/** Told of every stream of a named user as its topics come and go (join/leave events). */
+export interface StreamWatcher {
+  added(user: string, patterns: readonly string[]): void;
+  removed(user: string, patterns: readonly string[]): void;
+}
+
+const NO_WATCHER: StreamWatcher = { added: () => {}, removed: () => {} };
+
+/** The hub's own event types that may travel the bus (the presence events), unlike publishers' `hub.*`. */
+const BUS_HUB_EVENTS: ReadonlySet<string> = new Set([HubEventType.Join, HubEventType.Leave]);
+
 /** One node's streams on a literal subject, for GET /presence. */
 export interface LocalPresence {
   readonly streams: number;
@@ -77,6 +88,7 @@ export class Hub {
   private readonly streams = new Map<string, LiveStream>();
   private readonly byUser = new Map<string, Set<LiveStream>>();
   private readonly subjects: SubjectSpace;
+  private watcher: StreamWatcher = NO_WATCHER;
   private readonly interests: InterestTable;
   private readonly retryFrame: Buffer;
   private readonly heartbeat: NodeJS.Timeout;
@@ -114,6 +126,16 @@ export class Hub {
     this.heartbeat = setInterval(() => this.beat(), config.heartbeatMs);
     this.heartbeat.unref();
     if (!bus.coverageSurvivesDisconnect) bus.onStatus((status) => this.onBusStatus(status));
+  }
+
+  /** Set once at start when join/leave events are on (HUB_PRESENCE_EVENTS). */
+  watch(watcher: StreamWatcher): void {
+    this.watcher = watcher;
+  }
+
+  /** Publishes a hub event (hub.join, hub.leave) on the bus, numbered like any event. */
+  async publishHubEvent(subject: string, data: Uint8Array, eventType: string): Promise<void> {
+    await this.bus.publish(subject, data, { eventType });
   }
 
   get connectionCount(): number {
@@ -166,6 +188,7 @@ export class Hub {
 
     const interests = patterns.map((pattern) => this.interests.acquire(pattern));
     for (const interest of interests) stream.interests.set(interest.pattern, interest);
+    if (user !== undefined) this.watcher.added(user, patterns);
     conn.signal.addEventListener('abort', () => this.detach(stream), { once: true });
     // ±10% jitter so streams opened together do not all end (and reconnect) together.
     if (this.config.maxConnectionAgeMs > 0) conn.closeAt(Date.now() + this.config.maxConnectionAgeMs * (0.9 + Math.random() * 0.2), CloseReason.MaxAge);
@@ -274,6 +297,10 @@ export class Hub {
         stream.interests.delete(pattern);
         this.leave(interest, conn);
       }
+      if (stream.user !== undefined) {
+        this.watcher.removed(stream.user, plan.removed);
+        this.watcher.added(stream.user, plan.added);
+      }
       conn.positionAt(position);
       const id = formatEventId(this.bus.epoch, position);
       const topics = stream.patterns.map((pattern) => this.subjects.toTopic(pattern)!);
@@ -312,6 +339,7 @@ export class Hub {
     const { conn } = stream;
     this.connections.delete(conn);
     this.unregister(stream);
+    if (stream.user !== undefined) this.watcher.removed(stream.user, stream.patterns);
     for (const interest of stream.interests.values()) this.leave(interest, conn);
     const reason = conn.closeReason ?? CloseReason.ClientClosed;
     this.metrics.connectionsClosed.inc({ reason });
@@ -379,7 +407,7 @@ export class Hub {
   /** The one encoding of a bus message, or undefined when its event type may not be sent. */
   private frameFor(msg: BusMessage): Buffer | undefined {
     const eventType = msg.eventType;
-    if (eventType !== undefined && checkEventType(eventType, this.config.maxEventTypeLength)) {
+    if (eventType !== undefined && !BUS_HUB_EVENTS.has(eventType) && checkEventType(eventType, this.config.maxEventTypeLength)) {
       this.metrics.eventsRejected.inc();
       return undefined;
     }
