@@ -44,3 +44,34 @@ export function seqOf(id: string): number {
 export async function topicsEvents(sub: Subscriber, count = 1): Promise<void> {
   await waitFor(`hub.topics #${count}`, () => sub.events.filter((e) => e.type === 'hub.topics').length >= count);
 }
+
+/** A hub node of a multi-node test: its URL and how it stops (a process can be SIGKILLed). */
+export interface HubNode {
+  readonly url: string;
+  stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<unknown>;
+}
+
+/**
+ * `n` hubs on `env` (one NATS server): the first `processes` as their own processes, to be
+ * SIGKILLed; the others in this process (each with its own NATS connection, so a node of its
+ * own), which start in a fraction of a process's time on a loaded machine. Stopped on dispose.
+ */
+export async function startNodes(env: Record<string, string>, n: number, processes = 0): Promise<HubNode[] & AsyncDisposable> {
+  const { startHubProcess } = await import('./hub-process.js');
+  const { startTestHub } = await import('./hub.js');
+  const nodes: HubNode[] = [];
+  const stopAll = async () => void (await Promise.all(nodes.map((node) => node.stop().catch(() => {}))));
+  try {
+    for (let i = 0; i < n; i++) {
+      if (i < processes) nodes.push(await startHubProcess(env));
+      else {
+        const hub = await startTestHub(env);
+        nodes.push({ url: hub.url, stop: () => hub.shutdown() });
+      }
+    }
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+  return Object.assign(nodes, { [Symbol.asyncDispose]: stopAll });
+}

@@ -1,13 +1,13 @@
 /**
- * Live subscriptions and presence across nodes: hub processes on one real nats-server, requests
+ * Live subscriptions and presence across nodes: hubs on one real nats-server (each its own node with
+ * its own NATS connection; a node to be SIGKILLed is a process of its own), requests
  * sent to a node other than the one holding the stream, server-side subscriptions reaching a
  * user's streams on two nodes, presence counted over three nodes, one of them SIGKILLed.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { startHubProcess, type HubProcess } from '../helpers/hub-process.js';
 import { publish, startTestHub } from '../helpers/hub.js';
 import { jetstreamEnv } from '../helpers/jetstream-env.js';
-import { changeTopics, postJson, streamOf, topicsEvents } from '../helpers/live.js';
+import { changeTopics, postJson, startNodes, streamOf, topicsEvents, type HubNode } from '../helpers/live.js';
 import { startNatsServer, type NatsServer } from '../helpers/nats-server.js';
 import { get } from '../helpers/http.js';
 import { Subscriber } from '../helpers/sse-client.js';
@@ -34,16 +34,11 @@ async function natsEnv(kind: 'nats' | 'jetstream'): Promise<Record<string, strin
   return jetstreamEnv(jsNats, CONTROL);
 }
 
-/** Starts `n` hub processes on `env`, stopped (SIGTERM) when the returned object is disposed. */
-async function startNodes(env: Record<string, string>, n: number): Promise<HubProcess[] & AsyncDisposable> {
-  const nodes = await Promise.all(Array.from({ length: n }, () => startHubProcess(env)));
-  return Object.assign(nodes, { [Symbol.asyncDispose]: async () => void (await Promise.all(nodes.map((node) => node.stop()))) });
-}
-
 for (const kind of ['nats', 'jetstream'] as const) {
   describe(`[live] live subscriptions across nodes [${kind}]`, () => {
     it('a change sent to another node is applied on the stream\'s node; once that node is gone, 404', async () => {
-      await using nodes = await startNodes(await natsEnv(kind), 2);
+      // The holder is a process of its own, to be SIGKILLed.
+      await using nodes = await startNodes(await natsEnv(kind), 2, 1);
       const [holder, other] = nodes;
       using sub = new Subscriber(holder!.url, ['x.kept'], { types: TYPES });
       const { stream, key } = await streamOf(sub);
@@ -62,7 +57,7 @@ for (const kind of ['nats', 'jetstream'] as const) {
       await holder!.stop('SIGKILL');
       const gone = await changeTopics(other!.url, stream, { key, add: ['x.more'] });
       expect({ status: gone.status, code: gone.body.code }).toEqual({ status: 404, code: 'stream_not_found' });
-    });
+    }, 60_000);
   });
 }
 
@@ -114,7 +109,7 @@ describe('[live] server-side subscriptions [nats]', () => {
 describe('[presence] presence across three nodes [nats]', () => {
   it('counts streams and members over all nodes; a SIGKILLed node drops out of the answer', async () => {
     const env = { ...(await natsEnv('nats')), HUB_AUTH_HS256_SECRET: HS256_SECRET, HUB_ALLOW_OPEN: '', HUB_ANONYMOUS_SUBSCRIBE: 'room.*' };
-    await using nodes = await startNodes(env, 3);
+    await using nodes = await startNodes(env, 3, 1);
     const bearer = async (user: string) => {
       const token = `Bearer ${await mint({ subscribe: ['room.>'] }, { subject: user })}`;
       return () => ({ authorization: token });
@@ -132,7 +127,7 @@ describe('[presence] presence across three nodes [nats]', () => {
     try {
       await Promise.all(subs.map((sub) => sub.open()));
       const reader = { authorization: `Bearer ${await mint({ presence: ['room.>'] } as never)}` };
-      const ask = async (node: HubProcess, query: string, headers: Record<string, string> = reader) => {
+      const ask = async (node: HubNode, query: string, headers: Record<string, string> = reader) => {
         const res = await get(`${node.url}/presence?${query}`, headers);
         return { status: res.status, body: (await res.json()) as Record<string, unknown> };
       };
@@ -169,7 +164,7 @@ describe('[presence] presence across three nodes [nats]', () => {
     } finally {
       for (const sub of subs) sub.close();
     }
-  });
+  }, 60_000);
 });
 
 describe('[live] the bus is down [nats]', () => {

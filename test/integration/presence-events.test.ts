@@ -1,11 +1,12 @@
 /**
- * hub.join / hub.leave across two hub processes on one real nats-server: one join per user however
+ * hub.join / hub.leave across two hubs on one real nats-server (each its own node, with its own
+ * NATS connection), and on one embedded-bus hub: one join per user however
  * many streams and nodes, a leave only after the grace period, none for a reconnect within it, and a
  * reconnect storm that gives no event at all.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { startHubProcess, type HubProcess } from '../helpers/hub-process.js';
 import { startTestHub } from '../helpers/hub.js';
+import { startNodes as startHubs, type HubNode } from '../helpers/live.js';
 import { startNatsServer, type NatsServer } from '../helpers/nats-server.js';
 import { Subscriber } from '../helpers/sse-client.js';
 import { HS256_SECRET, mint } from '../helpers/tokens.js';
@@ -15,7 +16,7 @@ const PRESENCE_TYPES = ['hub.join', 'hub.leave'];
 let nats: NatsServer | undefined;
 afterAll(async () => void (await nats?.[Symbol.asyncDispose]()));
 
-async function startNodes(graceMs: number): Promise<HubProcess[] & AsyncDisposable> {
+async function startNodes(graceMs: number): Promise<HubNode[] & AsyncDisposable> {
   nats ??= await startNatsServer();
   const env = {
     NATS_URL: nats.url,
@@ -27,12 +28,11 @@ async function startNodes(graceMs: number): Promise<HubProcess[] & AsyncDisposab
     HUB_CONTROL_HEARTBEAT_MS: '300',
     HUB_RETRY_MS: '100',
   };
-  const nodes = await Promise.all([startHubProcess(env), startHubProcess(env)]);
-  return Object.assign(nodes, { [Symbol.asyncDispose]: async () => void (await Promise.all(nodes.map((node) => node.stop()))) });
+  return startHubs(env, 2);
 }
 
 /** A stream of `user` on room.1 at `node`. */
-async function streamAs(node: HubProcess, user: string): Promise<Subscriber> {
+async function streamAs(node: HubNode, user: string): Promise<Subscriber> {
   const token = await mint({ subscribe: ['room.*'] }, { subject: user });
   return new Subscriber(node.url, ['room.1'], { headers: () => ({ authorization: `Bearer ${token}` }) });
 }
@@ -46,7 +46,7 @@ function presenceOf(watcher: Subscriber): string[] {
  * Nodes publish presence events only once they know every live node (a heartbeat interval after
  * start): a probe user's join is the sign that they do. Each try is a new user.
  */
-async function untilPresenceLive(node: HubProcess, watcher: Subscriber): Promise<Subscriber> {
+async function untilPresenceLive(node: HubNode, watcher: Subscriber): Promise<Subscriber> {
   for (let attempt = 0; ; attempt++) {
     const probe = await streamAs(node, `probe-${attempt}`);
     try {
@@ -82,7 +82,7 @@ describe('[presence] join and leave events across two nodes [nats]', () => {
     expect(presenceOf(watcher).filter((e) => !e.includes('probe'))).toEqual(['join:ann', 'leave:ann']);
     // The events travel the bus like any event: they carry ids.
     expect(watcher.events.filter((e) => PRESENCE_TYPES.includes(e.type)).every((e) => e.id !== '')).toBe(true);
-  });
+  }, 60_000);
 
   it('a reconnect storm within the grace period gives no join and no leave', async () => {
     await using nodes = await startNodes(5000);
@@ -111,7 +111,7 @@ describe('[presence] join and leave events across two nodes [nats]', () => {
     } finally {
       for (const stream of streams) stream.close();
     }
-  });
+  }, 60_000);
 });
 
 describe('[presence] join and leave events on one node [memory]', () => {
@@ -123,7 +123,7 @@ describe('[presence] join and leave events on one node [memory]', () => {
       HUB_PRESENCE_LEAVE_GRACE_MS: '3000',
       HUB_CONTROL_HEARTBEAT_MS: '100',
     });
-    const node = { url: hub.url } as HubProcess;
+    const node: HubNode = { url: hub.url, stop: () => hub.shutdown() };
     using watcher = new Subscriber(hub.url, ['room.1'], { types: PRESENCE_TYPES });
     await watcher.open();
     using probe = await untilPresenceLive(node, watcher);
