@@ -37,8 +37,7 @@ async function natsEnv(kind: 'nats' | 'jetstream'): Promise<Record<string, strin
 for (const kind of ['nats', 'jetstream'] as const) {
   describe(`[live] live subscriptions across nodes [${kind}]`, () => {
     it('a change sent to another node is applied on the stream\'s node; once that node is gone, 404', async () => {
-      // The holder is a process of its own, to be SIGKILLed.
-      await using nodes = await startNodes(await natsEnv(kind), 2, 1);
+      await using nodes = await startNodes(await natsEnv(kind), 2);
       const [holder, other] = nodes;
       using sub = new Subscriber(holder!.url, ['x.kept'], { types: TYPES });
       const { stream, key } = await streamOf(sub);
@@ -54,7 +53,8 @@ for (const kind of ['nats', 'jetstream'] as const) {
       await sub.waitForMessages(2, 10_000);
       expect(sub.messages.map((e) => e.data)).toEqual(['a1', 'k1']);
 
-      await holder!.stop('SIGKILL');
+      // Gone: its NATS connection closed, nobody serves its subject (a killed node: see presence below).
+      await holder!.stop();
       const gone = await changeTopics(other!.url, stream, { key, add: ['x.more'] });
       expect({ status: gone.status, code: gone.body.code }).toEqual({ status: 404, code: 'stream_not_found' });
     }, 60_000);
