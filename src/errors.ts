@@ -34,6 +34,8 @@ export const ErrorCode = {
   Overloaded: 'overloaded',
   ShuttingDown: 'shutting_down',
   NotFound: 'not_found',
+  StreamNotFound: 'stream_not_found',
+  WrongStreamKey: 'wrong_stream_key',
   Internal: 'internal',
   BadProfileSeconds: 'bad_profile_seconds',
   ProfileInProgress: 'profile_in_progress',
@@ -78,6 +80,9 @@ export const ERROR_STATUS = {
   [ErrorCode.Overloaded]: 503,
   [ErrorCode.ShuttingDown]: 503,
   [ErrorCode.NotFound]: 404,
+  // Also when the stream's node did not answer in time: a node that is gone took its streams with it.
+  [ErrorCode.StreamNotFound]: 404,
+  [ErrorCode.WrongStreamKey]: 403,
   [ErrorCode.Internal]: 500,
   [ErrorCode.BadProfileSeconds]: 400,
   [ErrorCode.ProfileInProgress]: 409,

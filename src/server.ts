@@ -15,6 +15,10 @@ import { NatsBus } from './bus/nats.js';
 import { JetStreamBus } from './bus/jetstream.js';
 import { Hub } from './hub/hub.js';
 import { createHttpDeps } from './http/deps.js';
+import { ControlChannel } from './control/channel.js';
+import { controlService } from './control/service.js';
+import { PresenceEvents } from './control/presence-events.js';
+import { SubjectSpace } from './topics/subject.js';
 import { createApp } from './http/app.js';
 import { clientErrorHandler, connectHandler, requestErrorHandler } from './http/client-error.js';
 import { inTurn } from './http/in-turn.js';
@@ -60,7 +64,26 @@ export async function startHub(config: Config, log: Logger, settings: SettingsSo
   const bus = createBus(config, log);
   const hub = new Hub(config, bus, log);
   const live = new LiveConfig(config);
-  const deps = createHttpDeps(hub, live, log);
+  const control = new ControlChannel(
+    bus.control,
+    { node: hub.node, prefix: config.subjectPrefix, timeoutMs: config.controlTimeoutMs, heartbeatMs: config.controlHeartbeatMs },
+    log,
+  );
+  control.serve(controlService(hub));
+  const presenceEvents =
+    config.presenceEvents.length === 0
+      ? undefined
+      : new PresenceEvents({
+          channel: control,
+          subjects: new SubjectSpace(config.subjectPrefix),
+          patterns: config.presenceEvents,
+          graceMs: config.presenceLeaveGraceMs,
+          sweepMs: config.controlHeartbeatMs,
+          publish: (subject, data, eventType) => hub.publishHubEvent(subject, data, eventType),
+          log,
+        });
+  if (presenceEvents) hub.watch(presenceEvents);
+  const deps = createHttpDeps(hub, live, log, control);
   const app = createApp(deps);
   const headersTimeout = Math.min(config.headersTimeoutMs, config.requestTimeoutMs);
   // Node checks those timeouts on a sweep (30 s by default), which would let a slow client live up
@@ -102,6 +125,8 @@ export async function startHub(config: Config, log: Logger, settings: SettingsSo
   log.info({ host: config.host, port, bus: bus.kind }, 'ssehub listening');
   const admin = await startAdminServer(config, hub, log).catch(async (err: unknown) => {
     // The hub is up and holds the bus: a start that fails must not leave it running behind.
+    control.close();
+    presenceEvents?.close();
     await hub.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     throw err;
@@ -118,6 +143,8 @@ export async function startHub(config: Config, log: Logger, settings: SettingsSo
     // routing here, and a reconnect that lands here anyway gets a 503 a proxy can retry elsewhere
     // (a refused connection would do too, but probes and /metrics keep answering this way).
     // server.close() would wait for open streams forever: the hub ends them first.
+    control.close();
+    presenceEvents?.close();
     await hub.close();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     const drained = new Promise<void>((resolve) => (settled = resolve));

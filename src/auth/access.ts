@@ -30,6 +30,8 @@ export interface Permit {
    * (open mode, the auth hook's grants).
    */
   readonly credential: StreamCredential | undefined;
+  /** The credential's subject (a token's `sub`, the auth hook's `user`); undefined when it names none. */
+  readonly user: string | undefined;
 }
 
 /**
@@ -43,7 +45,16 @@ export interface StreamCredential {
   readonly topics: readonly string[];
 }
 
-const OPEN: Permit = Object.freeze({ expiresAt: undefined, principal: undefined, credential: undefined });
+const OPEN: Permit = Object.freeze({ expiresAt: undefined, principal: undefined, credential: undefined, user: undefined });
+const SUBJECT_PRINCIPAL = 'sub:';
+/** Actions a browser's token cookie may authorize: reading, never changing what others get (credentials.ts). */
+const COOKIE_ACTIONS: ReadonlySet<Action> = new Set([Action.Subscribe, Action.Presence]);
+
+/**
+ * Actions open mode does not open: changing other users' streams is a backend's right, which even a
+ * development hub gives only where HUB_ANONYMOUS_MANAGE says.
+ */
+const CLOSED_WHEN_OPEN: ReadonlySet<Action> = new Set([Action.Manage]);
 
 /** What a reload replaces as one: the keys, what a token must say, and the anonymous patterns. */
 interface Keys {
@@ -94,15 +105,20 @@ export class Access {
    * `address` is the client's, shown to the auth hook.
    */
   async authorize(req: RequestFields, action: Action, topics: readonly string[], address?: string): Promise<Permit | HubError> {
-    if (this.isOpen) return OPEN;
     const keys = this.keys;
+    if (this.isOpen) {
+      if (!CLOSED_WHEN_OPEN.has(action)) return OPEN;
+      const closed = topics.find((topic) => !anyCovers(keys.anonymous[action], topic));
+      if (closed === undefined) return OPEN;
+      return new HubError(ErrorCode.Forbidden, `open mode does not allow ${action} on topic ${JSON.stringify(closed)}: HUB_ANONYMOUS_MANAGE does not cover it`);
+    }
     // With no key, nothing is a token: an Authorization header is the backend's to read (hook).
-    const token = keys.verifier ? presentedToken(req, action === Action.Subscribe ? keys.cookieName : undefined) : undefined;
+    const token = keys.verifier ? presentedToken(req, COOKIE_ACTIONS.has(action) ? keys.cookieName : undefined) : undefined;
     if (token instanceof HubError) return token;
     const anonymous = keys.anonymous[action];
     if (token === undefined) {
       const closed = topics.find((topic) => !anyCovers(anonymous, topic));
-      if (closed === undefined) return { expiresAt: undefined, principal: undefined, credential: { token: undefined, topics } };
+      if (closed === undefined) return { expiresAt: undefined, principal: undefined, credential: { token: undefined, topics }, user: undefined };
       if (this.hook && action === Action.Subscribe) return this.askHook(req, topics, closed, address);
       return new HubError(ErrorCode.Unauthorized, `a token is required to ${action} to topic ${JSON.stringify(closed)}`);
     }
@@ -175,7 +191,8 @@ export class Access {
     if (denied !== undefined) {
       return new HubError(ErrorCode.Forbidden, `${whose} does not allow ${action} to topic ${JSON.stringify(denied)}`);
     }
-    return { expiresAt: credential.expiresAt, principal: credential.principal, credential: undefined };
+    const { principal } = credential;
+    return { expiresAt: credential.expiresAt, principal, credential: undefined, user: principal.startsWith(SUBJECT_PRINCIPAL) ? principal.slice(SUBJECT_PRINCIPAL.length) : undefined };
   }
 }
 
@@ -183,7 +200,7 @@ function keysOf(config: Config): Keys {
   return {
     verifier: config.auth ? new TokenVerifier(config.auth, config.maxTopicLength) : undefined,
     cookieName: config.auth?.cookieName,
-    anonymous: { subscribe: config.anonymousSubscribe, publish: config.anonymousPublish },
+    anonymous: { subscribe: config.anonymousSubscribe, publish: config.anonymousPublish, manage: config.anonymousManage, presence: config.anonymousPresence },
   };
 }
 

@@ -51,8 +51,29 @@ export interface PublishOptions {
   readonly msgId?: string | undefined;
 }
 
+/**
+ * Request/reply between hub nodes (src/control/ builds the control channel on it), apart from event
+ * delivery: nothing sent here is an event, gets a seq or is kept. NATS request/reply on a NATS bus;
+ * within the process on the embedded bus, which has one node.
+ */
+export interface ControlTransport {
+  /** Answer every request sent to `subject` with what `handler` returns; the returned function stops. */
+  serve(subject: string, handler: (request: Uint8Array) => Promise<Uint8Array>): () => void;
+  /** The one answer of whoever serves `subject`, or undefined when nobody answers within `timeoutMs`. */
+  request(subject: string, data: Uint8Array, timeoutMs: number): Promise<Uint8Array | undefined>;
+  /**
+   * Send `data` to every server of `subject` and collect their answers, until `enough(answers)` says
+   * so or `timeoutMs` passes, whichever comes first.
+   */
+  gather(subject: string, data: Uint8Array, timeoutMs: number, enough: (answers: readonly Uint8Array[]) => boolean): Promise<Uint8Array[]>;
+  /** Send `data` to every server of `subject` and expect no answer (heartbeats). */
+  announce(subject: string, data: Uint8Array): void;
+}
+
 export interface Bus {
   readonly kind: 'memory' | 'nats' | 'jetstream';
+  /** The control channel's transport (see ControlTransport). */
+  readonly control: ControlTransport;
   /**
    * True when a subscription still gets every message after the bus was away (JetStream redelivers
    * from where it stopped; the embedded bus is never away), so coverage does not break on a

@@ -12,6 +12,7 @@ import type { Bus, BusStatus, BusSubscription, HistoryResult, MessageHandler, Pu
 import { closeNats, connectNats, watchNats, type NatsBusConnectionOptions } from './nats-connection.js';
 import { AckedPublisher } from './jetstream/publisher.js';
 import { BusStatusReporter } from './status.js';
+import { NatsControl } from './nats-control.js';
 import { readHistory } from './jetstream/history.js';
 import { LiveFeed } from './jetstream/live.js';
 import { SharedHistory } from './jetstream/shared-history.js';
@@ -38,11 +39,16 @@ export class JetStreamBus implements Bus {
   private readonly status: BusStatusReporter;
   /** Resolves once the stream exists and the live consumer runs (retries until NATS is there). */
   private readonly ready: Promise<void>;
+  readonly control: NatsControl;
 
   constructor(private readonly options: JetStreamBusOptions) {
     this.status = new BusStatusReporter(options.log);
     this.sharedHistory = new SharedHistory(async (request) => readHistory(this.js!, await this.manager(), options.settings.stream, request), options.settings.historyMaxConcurrentReads);
-    this.ready = this.start();
+    // The control channel needs the connection only, not the stream.
+    const connection = connectNats(options, 'ssehub-jetstream');
+    connection.catch(() => {});
+    this.control = new NatsControl(connection);
+    this.ready = this.start(connection);
     this.ready.catch((err: unknown) => options.log.error({ err }, 'jetstream setup failed'));
   }
 
@@ -97,8 +103,8 @@ export class JetStreamBus implements Bus {
     this.status.set(false, 'closed');
   }
 
-  private async start(): Promise<void> {
-    const nc = await connectNats(this.options, 'ssehub-jetstream');
+  private async start(connection: Promise<NatsConnection>): Promise<void> {
+    const nc = await connection;
     this.nc = nc;
     if (this.closing) return void nc.close();
     const info = await provisionStream(nc, this.options.settings, this.options.log, () => this.closing);

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Bus, BusMessage, BusStatus, BusSubscription, MessageHandler, PublishOptions, PublishResult } from './bus.js';
 import { LocalDispatch } from './local-dispatch.js';
+import { LocalControl } from './local-control.js';
 import { BusPublishError } from '../errors.js';
 
 export class MemoryBus implements Bus {
@@ -14,6 +15,7 @@ export class MemoryBus implements Bus {
   readonly coverageSurvivesDisconnect = true;
   readonly clusterWideIds = false;
   readonly epoch = randomBytes(4).toString('hex');
+  readonly control = new LocalControl();
   private seq = 0;
   private closed = false;
   private readonly subscriptions = new LocalDispatch();

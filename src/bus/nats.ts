@@ -12,6 +12,7 @@ import type { NatsConnection, Subscription } from 'nats';
 import { closeNats, connectNats, watchNats, type NatsBusConnectionOptions } from './nats-connection.js';
 import { natsHeaders, toBusMessage } from './nats-message.js';
 import { BusStatusReporter } from './status.js';
+import { NatsControl } from './nats-control.js';
 import type { Bus, BusStatus, BusSubscription, MessageHandler, PublishOptions, PublishResult } from './bus.js';
 
 export type NatsBusOptions = NatsBusConnectionOptions;
@@ -27,10 +28,12 @@ export class NatsBus implements Bus {
   private readonly status: BusStatusReporter;
   /** Resolves on the first connection; connecting keeps retrying, so a hub can start before NATS. */
   private readonly connection: Promise<NatsConnection>;
+  readonly control: NatsControl;
 
   constructor(private readonly options: NatsBusOptions) {
     this.status = new BusStatusReporter(options.log);
     this.connection = connectNats(options, 'ssehub');
+    this.control = new NatsControl(this.connection);
     this.connection.then(
       (nc) => {
         this.nc = nc;

@@ -116,10 +116,22 @@ export const allowOpenSwitch = setting({
 const KEY_SOURCES = [authRows.jwksUrl, authRows.publicKeyPem, keyFileRows.publicKeyPem, authRows.hs256Secret, keyFileRows.hs256Secret, hookRows.url];
 
 export const anonymousRows = {
-  anonymousSubscribe: setting({ env: 'HUB_ANONYMOUS_SUBSCRIBE',
-    live: true, default: NONE, parse: list(), doc: 'topic patterns anyone may subscribe to without a token' }),
-  anonymousPublish: setting({ env: 'HUB_ANONYMOUS_PUBLISH',
-    live: true, default: NONE, parse: list(), doc: 'topic patterns anyone may publish to without a token' }),
+  anonymousSubscribe: setting({ env: 'HUB_ANONYMOUS_SUBSCRIBE', live: true, default: NONE, parse: list(), doc: 'topic patterns anyone may subscribe to without a token' }),
+  anonymousPublish: setting({ env: 'HUB_ANONYMOUS_PUBLISH', live: true, default: NONE, parse: list(), doc: 'topic patterns anyone may publish to without a token' }),
+  anonymousManage: setting({
+    env: 'HUB_ANONYMOUS_MANAGE',
+    live: true,
+    default: NONE,
+    parse: list(),
+    doc: 'topic patterns anyone may add to or remove from a user\'s streams (`POST /users/<sub>/topics`) without a token; in open mode too',
+  }),
+  anonymousPresence: setting({
+    env: 'HUB_ANONYMOUS_PRESENCE',
+    live: true,
+    default: NONE,
+    parse: list(),
+    doc: 'topic patterns whose presence (`GET /presence`) anyone may read without a token',
+  }),
 };
 
 export type AuthConfig = ValuesOf<typeof authRows>;

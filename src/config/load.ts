@@ -2,6 +2,7 @@
 import { loadAdmin } from './admin.js';
 import { loadAccess } from './auth.js';
 import { busRows } from './bus.js';
+import { controlRows, presenceRows } from './control.js';
 import { loadCors } from './cors.js';
 import { loadJetStream } from './jetstream.js';
 import { loadLifecycle } from './lifecycle.js';
@@ -22,6 +23,8 @@ export function loadConfig(env: Env = process.env): Config {
   return Object.freeze({
     ...server,
     ...bus,
+    ...readRows(env, controlRows),
+    ...readRows(env, presenceRows),
     ...streams,
     ...loadPublish(env, streams),
     ...readRows(env, replayRows),

@@ -5,6 +5,7 @@
 import { adminRows, type AdminConfig } from './admin.js';
 import { allowOpenSwitch, anonymousRows, authRows, hookRows, keyFileRows, type AccessConfig } from './auth.js';
 import { busRows, type BusConfig } from './bus.js';
+import { controlRows, presenceRows, type ControlConfig } from './control.js';
 import { corsRows, type CorsConfig } from './cors.js';
 import { historyRows, jetStreamRows, jetStreamSwitch, type JetStreamConfig } from './jetstream.js';
 import { lifecycleRows, type LifecycleConfig } from './lifecycle.js';
@@ -19,6 +20,7 @@ import { streamRows, type StreamConfig } from './streams.js';
 export interface Config
   extends ServerConfig,
     BusConfig,
+    ControlConfig,
     StreamConfig,
     PublishConfig,
     ReplayConfig,
@@ -38,7 +40,7 @@ function rowsOf<const R extends readonly Rows[]>(...areas: R): readonly RowOf<R>
 
 /** README's settings tables (between its `settings:<name>` markers), each row in schema order. */
 export const SETTINGS_TABLES = {
-  general: rowsOf(serverRows, busRows, streamRows, publishRows, replayRows, lifecycleRows, adminRows, reloadRows),
+  general: rowsOf(serverRows, busRows, controlRows, presenceRows, streamRows, publishRows, replayRows, lifecycleRows, adminRows, reloadRows),
   jetstream: rowsOf({ jetStreamSwitch }, jetStreamRows, historyRows),
   security: rowsOf(authRows, keyFileRows, hookRows, { allowOpenSwitch }, anonymousRows, corsRows, limitRows),
 } as const;

@@ -6,6 +6,9 @@ import { Hono, type Handler } from 'hono';
 import { ErrorCode, HubError } from '../errors.js';
 import { eventsHandler } from './events.js';
 import { publishHandler } from './publish.js';
+import { streamTopicsHandler } from './streams.js';
+import { userTopicsHandler } from './users.js';
+import { presenceHandler } from './presence.js';
 import { healthHandler, metricsHandler, readyHandler } from './health.js';
 import { clientScript, clientTypes, demoPage, demoScript, demoStats, demoStyles } from './browser.js';
 import { asHubError, errorResponse } from './respond.js';
@@ -25,6 +28,9 @@ interface Route {
 const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/events', handler: eventsHandler },
   { method: 'POST', path: '/publish', handler: publishHandler },
+  { method: 'POST', path: '/streams/:id/topics', handler: streamTopicsHandler },
+  { method: 'POST', path: '/users/:sub/topics', handler: userTopicsHandler },
+  { method: 'GET', path: '/presence', handler: presenceHandler },
   { method: 'GET', path: '/healthz', handler: healthHandler },
   { method: 'GET', path: '/readyz', handler: readyHandler },
   { method: 'GET', path: '/metrics', handler: metricsHandler },

@@ -7,6 +7,7 @@ import type { Config } from '../config.js';
 import type { LiveConfig } from '../config/live.js';
 import { SubjectSpace } from '../topics/subject.js';
 import type { Hub } from '../hub/hub.js';
+import type { ControlChannel } from '../control/channel.js';
 import type { Logger } from '../log.js';
 import { createGuards, type Guards } from './guards.js';
 
@@ -23,9 +24,11 @@ export interface HttpDeps {
   /** Topics as clients name them, mapped to bus subjects under HUB_SUBJECT_PREFIX. */
   readonly subjects: SubjectSpace;
   readonly guards: Guards;
+  /** Requests to the node that holds a stream, or to every node (src/control/). */
+  readonly control: ControlChannel;
 }
 
-export function createHttpDeps(hub: Hub, live: LiveConfig, log: Logger): HttpDeps {
+export function createHttpDeps(hub: Hub, live: LiveConfig, log: Logger, control: ControlChannel): HttpDeps {
   const config = live.current;
-  return { hub, config, live, log, subjects: new SubjectSpace(config.subjectPrefix), guards: createGuards(config, log) };
+  return { hub, config, live, log, subjects: new SubjectSpace(config.subjectPrefix), guards: createGuards(config, log), control };
 }

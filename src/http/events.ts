@@ -83,7 +83,7 @@ export function eventsHandler({ hub, config, live, subjects, log, guards }: Http
     }
     outgoing.once('close', release);
     const patterns = unique.map((topic) => subjects.toSubject(topic));
-    hub.open({ res: outgoing, patterns, lastEventId: lastEventId || undefined, remote, expiresAt: permit.expiresAt, credential: permit.credential }).catch((err: unknown) => {
+    hub.open({ res: outgoing, patterns, lastEventId: lastEventId || undefined, remote, expiresAt: permit.expiresAt, credential: permit.credential, user: permit.user }).catch((err: unknown) => {
       log.error({ err }, 'event stream failed');
       outgoing.destroy();
     });

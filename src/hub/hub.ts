@@ -16,14 +16,18 @@ import type { Logger } from '../log.js';
 import type { Bus, BusMessage, BusStatus, PublishOptions } from '../bus/bus.js';
 import { HubMetrics } from '../metrics.js';
 import { ReplayBuffer } from '../replay/buffer.js';
+import { ErrorCode, HubError } from '../errors.js';
 import { formatEventId } from '../replay/event-id.js';
 import { composeHistory } from '../replay/history.js';
 import { Resumer } from '../replay/resume.js';
 import { CloseReason, SseConnection } from '../sse/connection.js';
-import { checkEventType, encodeEventFrame, encodeRetry } from '../sse/frame.js';
+import { checkEventType, encodeEventFrame, encodeFrame, encodeRetry, HubEventType } from '../sse/frame.js';
+import { SubjectSpace } from '../topics/subject.js';
 import { drainStreams } from './drain.js';
 import type { Interest } from './interest.js';
 import { InterestTable } from './interest-table.js';
+import { LiveStream } from './live-stream.js';
+import { planTopicChange } from './topic-set.js';
 
 export interface OpenStream {
   readonly res: ServerResponse;
@@ -36,6 +40,32 @@ export interface OpenStream {
   readonly expiresAt?: number | undefined;
   /** What let the stream in, kept so a reload can end it when that no longer holds (endWhere). */
   readonly credential?: StreamCredential | undefined;
+  /** The credential's subject (`sub`): POST /users/<sub>/topics reaches the stream by it. */
+  readonly user?: string | undefined;
+}
+
+/** A topic change applied: the stream's topics now (prefix-relative) and the id of its position. */
+export interface TopicChange {
+  readonly topics: readonly string[];
+  readonly id: string;
+}
+
+/** Told of every stream of a named user as its topics come and go (join/leave events). */
+export interface StreamWatcher {
+  added(user: string, patterns: readonly string[]): void;
+  removed(user: string, patterns: readonly string[]): void;
+}
+
+const NO_WATCHER: StreamWatcher = { added: () => {}, removed: () => {} };
+
+/** The hub's own event types that may travel the bus (the presence events), unlike publishers' `hub.*`. */
+const BUS_HUB_EVENTS: ReadonlySet<string> = new Set([HubEventType.Join, HubEventType.Leave]);
+
+/** One node's streams on a literal subject, for GET /presence. */
+export interface LocalPresence {
+  readonly streams: number;
+  /** Streams per user; anonymous streams count in `streams` only. */
+  readonly users: ReadonlyMap<string, number>;
 }
 
 /** What an HTTP publish learns: the event's id, when the bus numbers events at publish time. */
@@ -62,6 +92,11 @@ export class Hub {
   private readonly replay: ReplayBuffer;
   private readonly resumer: Resumer;
   private readonly connections = new Set<SseConnection>();
+  /** Every open stream by id, and by user for the streams whose credential named one. */
+  private readonly streams = new Map<string, LiveStream>();
+  private readonly byUser = new Map<string, Set<LiveStream>>();
+  private readonly subjects: SubjectSpace;
+  private watcher: StreamWatcher = NO_WATCHER;
   private readonly interests: InterestTable;
   private retryFrame: Buffer;
   private heartbeat: NodeJS.Timeout;
@@ -69,7 +104,8 @@ export class Hub {
   private readonly credentials = new Map<SseConnection, StreamCredential>();
   private lastSeq = 0;
   private connectionCounter = 0;
-  private readonly idPrefix = randomBytes(3).toString('hex');
+  /** This node's name on the control channel, and the first part of its stream ids. */
+  readonly node = randomBytes(6).toString('hex');
   private closing = false;
 
   constructor(
@@ -79,6 +115,7 @@ export class Hub {
   ) {
     this.replay = new ReplayBuffer({ maxEvents: config.replayMaxEvents, maxBytes: config.replayMaxBytes, maxAgeMs: config.replayMaxAgeMs });
     this.retryFrame = encodeRetry(config.retryMs);
+    this.subjects = new SubjectSpace(config.subjectPrefix);
     this.interests = new InterestTable({ bus, maxLingering: config.maxLingeringSubscriptions, onMessage: (via, msg) => this.onMessage(via, msg) });
     this.metrics = new HubMetrics({
       connections: () => this.connections.size,
@@ -94,10 +131,21 @@ export class Hub {
       epoch: () => bus.epoch,
       metrics: this.metrics,
       log,
+      openData: (conn) => this.streams.get(conn.id)?.opened() ?? '{}',
     });
     this.heartbeat = setInterval(() => this.beat(), config.heartbeatMs);
     this.heartbeat.unref();
     if (!bus.coverageSurvivesDisconnect) bus.onStatus((status) => this.onBusStatus(status));
+  }
+
+  /** Set once at start when join/leave events are on (HUB_PRESENCE_EVENTS). */
+  watch(watcher: StreamWatcher): void {
+    this.watcher = watcher;
+  }
+
+  /** Publishes a hub event (hub.join, hub.leave) on the bus, numbered like any event. */
+  async publishHubEvent(subject: string, data: Uint8Array, eventType: string): Promise<void> {
+    await this.bus.publish(subject, data, { eventType });
   }
 
   get connectionCount(): number {
@@ -140,15 +188,19 @@ export class Hub {
    * Start an event stream on `res`. Head and retry line leave in this turn of the event loop,
    * together with the replay and position frame when the subscription is already active.
    */
-  async open({ res, patterns, lastEventId, remote, expiresAt, credential }: OpenStream): Promise<void> {
-    const conn = new SseConnection(`${this.idPrefix}-${++this.connectionCounter}`, res, patterns, this.config.maxBufferedBytes, this.retryFrame);
+  async open({ res, patterns, lastEventId, remote, expiresAt, credential, user }: OpenStream): Promise<void> {
+    const conn = new SseConnection(`${this.node}.${++this.connectionCounter}`, res, patterns, this.config.maxBufferedBytes, this.retryFrame);
+    const stream = new LiveStream(conn, user);
     this.connections.add(conn);
     if (credential !== undefined) this.credentials.set(conn, credential);
+    this.register(stream);
     this.metrics.connectionsOpened.inc();
-    this.log.info({ conn: conn.id, remote, topics: patterns, lastEventId }, 'stream opened');
+    this.log.info({ conn: conn.id, remote, topics: patterns, lastEventId, user }, 'stream opened');
 
     const interests = patterns.map((pattern) => this.interests.acquire(pattern));
-    conn.signal.addEventListener('abort', () => this.detach(conn, interests), { once: true });
+    for (const interest of interests) stream.interests.set(interest.pattern, interest);
+    if (user !== undefined) this.watcher.added(user, patterns);
+    conn.signal.addEventListener('abort', () => this.detach(stream), { once: true });
     // ±10% jitter so streams opened together do not all end (and reconnect) together.
     if (this.config.maxConnectionAgeMs > 0) conn.closeAt(Date.now() + this.config.maxConnectionAgeMs * (0.9 + Math.random() * 0.2), CloseReason.MaxAge);
     if (expiresAt !== undefined) conn.closeAt(expiresAt, CloseReason.TokenExpired);
@@ -179,6 +231,101 @@ export class Hub {
     let total = 0;
     for (const conn of this.connections) total += conn.bufferedBytes;
     return total;
+  }
+
+  // --- topic changes and presence (asked for over the control channel, src/control/) -------------
+
+  /**
+   * POST /streams/<id>/topics on the node that holds the stream: `add` and `remove` are topics,
+   * checked and authorized at the node that took the request. A refusal changes nothing.
+   */
+  async changeStreamTopics(id: string, key: string, add: readonly string[], remove: readonly string[]): Promise<TopicChange | HubError> {
+    const stream = this.streams.get(id);
+    if (!stream) return streamGone(id);
+    if (!stream.keyMatches(key)) return new HubError(ErrorCode.WrongStreamKey, `the key does not match stream ${id}`);
+    return this.changeTopics(stream, add, remove);
+  }
+
+  /**
+   * POST /users/<sub>/topics on one node: the change for every stream of `user` here. A stream the
+   * change does not fit (no topic left, or more than HUB_MAX_TOPICS) stays as it was and is counted
+   * in `unchanged`.
+   */
+  async changeUserTopics(user: string, add: readonly string[], remove: readonly string[]): Promise<{ streams: number; unchanged: number }> {
+    const streams = [...(this.byUser.get(user) ?? [])];
+    const results = await Promise.all(streams.map((stream) => this.changeTopics(stream, add, remove)));
+    const changed = results.filter((result) => !(result instanceof HubError)).length;
+    return { streams: changed, unchanged: results.length - changed };
+  }
+
+  /** Who here would get an event published on `subject` (literal, prefixed) now. */
+  presence(subject: string): LocalPresence {
+    // Overlapping patterns hold one stream in several interests: each stream counts once.
+    const seen = new Set<SseConnection>();
+    const users = new Map<string, number>();
+    for (const interest of this.interests.match(subject)) {
+      for (const conn of interest.connections) {
+        if (seen.has(conn)) continue;
+        seen.add(conn);
+        const user = this.streams.get(conn.id)?.user;
+        if (user !== undefined) users.set(user, (users.get(user) ?? 0) + 1);
+      }
+    }
+    return { streams: seen.size, users };
+  }
+
+  /**
+   * The change takes effect at one position: subscriptions for added patterns are made active
+   * first (the stream still gets its old topics meanwhile), then, in one turn with no bus message
+   * in between, the stream joins and leaves interests at the bus head and is told so with a
+   * `hub.topics` event whose id is that head. Events up to it on kept topics were delivered already
+   * (a live stream is written as messages arrive); events after it reach the new set only. Events of
+   * an added topic at or before the position are not the stream's: a reconnect with that id and the
+   * new topics resumes exactly from there.
+   */
+  private changeTopics(stream: LiveStream, add: readonly string[], remove: readonly string[]): Promise<TopicChange | HubError> {
+    return stream.inTurn(async () => {
+      // hub.open gives out the key, so a reader's change finds the stream live; a user's change
+      // may reach it while it catches up, and waits for that.
+      if (!(await stream.untilLive())) return streamGone(stream.id);
+      const toPattern = (topic: string): string => this.subjects.toSubject(topic);
+      const plan = planTopicChange(stream.patterns, add.map(toPattern), remove.map(toPattern), this.config.maxTopics);
+      if (plan instanceof HubError) return plan;
+      const { conn } = stream;
+      const added = plan.added.map((pattern) => this.interests.acquire(pattern));
+      try {
+        await Promise.all(added.map((interest) => interest.ready));
+      } catch (err) {
+        for (const interest of added) this.leave(interest, conn);
+        this.log.warn({ err, conn: conn.id }, 'bus subscription for a topic change failed');
+        return new HubError(ErrorCode.BusUnavailable, 'the bus could not subscribe to the added topics; retry later');
+      }
+      if (conn.closed) {
+        for (const interest of added) this.leave(interest, conn);
+        return streamGone(stream.id);
+      }
+      // From here to the end, one turn: no bus message can arrive in between.
+      const position = this.bus.head();
+      for (const interest of added) {
+        interest.joined(conn);
+        stream.interests.set(interest.pattern, interest);
+      }
+      for (const pattern of plan.removed) {
+        const interest = stream.interests.get(pattern)!;
+        stream.interests.delete(pattern);
+        this.leave(interest, conn);
+      }
+      if (stream.user !== undefined) {
+        this.watcher.removed(stream.user, plan.removed);
+        this.watcher.added(stream.user, plan.added);
+      }
+      conn.positionAt(position);
+      const id = formatEventId(this.bus.epoch, position);
+      const topics = stream.patterns.map((pattern) => this.subjects.toTopic(pattern)!);
+      conn.send(encodeFrame({ id, event: HubEventType.Topics, data: JSON.stringify({ topics }) }));
+      this.log.info({ conn: conn.id, topics, position: id }, 'stream topics changed');
+      return { topics, id };
+    });
   }
 
   /**
@@ -233,13 +380,13 @@ export class Hub {
     this.resumer.start(conn, lastEventId, position, Math.max(...interests.map((interest) => interest.coveredSince)));
   }
 
-  private detach(conn: SseConnection, interests: readonly Interest[]): void {
+  private detach(stream: LiveStream): void {
+    const { conn } = stream;
     this.connections.delete(conn);
     this.credentials.delete(conn);
-    for (const interest of interests) {
-      interest.left(conn);
-      if (interest.idle) this.interests.retire(interest, this.closing ? 0 : this.config.interestLingerMs);
-    }
+    this.unregister(stream);
+    if (stream.user !== undefined) this.watcher.removed(stream.user, stream.patterns);
+    for (const interest of stream.interests.values()) this.leave(interest, conn);
     const reason = conn.closeReason ?? CloseReason.ClientClosed;
     this.metrics.connectionsClosed.inc({ reason });
     if (reason === CloseReason.SlowConsumer) this.metrics.slowConsumers.inc();
@@ -247,6 +394,28 @@ export class Hub {
       { conn: conn.id, reason, durationMs: Date.now() - conn.openedAt, delivered: conn.delivered, bytes: conn.writer.bytesWritten },
       'stream closed',
     );
+  }
+
+  /** `conn` is done with `interest` (it had joined or still waited); an idle interest lingers. */
+  private leave(interest: Interest, conn: SseConnection): void {
+    interest.left(conn);
+    if (interest.idle) this.interests.retire(interest, this.closing ? 0 : this.config.interestLingerMs);
+  }
+
+  private register(stream: LiveStream): void {
+    this.streams.set(stream.id, stream);
+    if (stream.user === undefined) return;
+    let streams = this.byUser.get(stream.user);
+    if (!streams) this.byUser.set(stream.user, (streams = new Set()));
+    streams.add(stream);
+  }
+
+  private unregister(stream: LiveStream): void {
+    this.streams.delete(stream.id);
+    if (stream.user === undefined) return;
+    const streams = this.byUser.get(stream.user);
+    streams?.delete(stream);
+    if (streams?.size === 0) this.byUser.delete(stream.user);
   }
 
   private beat(): void {
@@ -284,7 +453,7 @@ export class Hub {
   /** The one encoding of a bus message, or undefined when its event type may not be sent. */
   private frameFor(msg: BusMessage): Buffer | undefined {
     const eventType = msg.eventType;
-    if (eventType !== undefined && checkEventType(eventType, this.config.maxEventTypeLength)) {
+    if (eventType !== undefined && !BUS_HUB_EVENTS.has(eventType) && checkEventType(eventType, this.config.maxEventTypeLength)) {
       this.metrics.eventsRejected.inc();
       return undefined;
     }
@@ -299,4 +468,8 @@ export class Hub {
     if (!status.lostMessages) return;
     for (const conn of this.connections) if (conn.joined) this.resumer.resetAfterLoss(conn, head);
   }
+}
+
+function streamGone(id: string): HubError {
+  return new HubError(ErrorCode.StreamNotFound, `no open stream has the id ${JSON.stringify(id)}`);
 }

@@ -47,6 +47,8 @@ export interface ResumerOptions {
   readonly epoch: () => string;
   readonly metrics: HubMetrics;
   readonly log: Logger;
+  /** The `hub.open` event's data for `conn`, asked for as it goes live (its stream id and key). */
+  readonly openData: (conn: SseConnection) => string;
 }
 
 export class Resumer {
@@ -111,7 +113,7 @@ export class Resumer {
    */
   private goLive(conn: SseConnection, position: number): void {
     conn.positionAt(position);
-    conn.send(encodeFrame({ id: formatEventId(this.options.epoch(), position), event: HubEventType.Open, data: '{}' }));
+    conn.send(encodeFrame({ id: formatEventId(this.options.epoch(), position), event: HubEventType.Open, data: this.options.openData(conn) }));
     conn.goLive();
   }
 }

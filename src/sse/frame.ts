@@ -13,6 +13,12 @@ export const HubEventType = {
   Reset: 'hub.reset',
   /** Sent after any replay: its id is the stream position, so even an idle client resumes exactly. */
   Open: 'hub.open',
+  /** The stream's topics changed (POST /streams/<id>/topics); its id is the position of the change. Data: {"topics"}. */
+  Topics: 'hub.topics',
+  /** A user's first stream on the topic, anywhere in the cluster (HUB_PRESENCE_EVENTS). Data: {"user"}. */
+  Join: 'hub.join',
+  /** A user's last stream on the topic has been gone for HUB_PRESENCE_LEAVE_GRACE_MS. Data: {"user"}. */
+  Leave: 'hub.leave',
 } as const;
 export const RESERVED_EVENT_PREFIX = 'hub.';
 

@@ -55,7 +55,7 @@ describe('HUB_CONFIG_FILE', () => {
 describe('live settings', () => {
   it('are the keys, patterns, CORS, limits, log level, heartbeat and retry; port and bus are not', () => {
     expect([...LIVE_KEYS].sort()).toEqual(
-      ['anonymousPublish', 'anonymousSubscribe', 'auth', 'corsCredentials', 'corsOrigins', 'heartbeatMs', 'logLevel', 'maxConnections', 'maxConnectionsPerAddress', 'publishBurst', 'publishRate', 'rateLimitMaxKeys', 'retryMs'].sort(),
+      ['anonymousManage', 'anonymousPresence', 'anonymousPublish', 'anonymousSubscribe', 'auth', 'corsCredentials', 'corsOrigins', 'heartbeatMs', 'logLevel', 'maxConnections', 'maxConnectionsPerAddress', 'publishBurst', 'publishRate', 'rateLimitMaxKeys', 'retryMs'].sort(),
     );
     const fixed = FIXED_ROWS.map((row) => row.env);
     for (const env of ['PORT', 'HOST', 'NATS_URL', 'HUB_WORKERS', 'HUB_AUTH_HOOK_URL', 'HUB_REPLAY_MAX_EVENTS']) expect(fixed).toContain(env);
