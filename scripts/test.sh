@@ -11,6 +11,8 @@ rm -f "$report"
 echo "ssehub: testing on Node $(node --version) ($(command -v node))"
 bash scripts/ensure-deps.sh
 bash scripts/ensure-system-deps.sh nats-server=nats-server nginx=nginx
+# The partition test puts nats-server in a network namespace and drops its packets (ip netns, veth, tc).
+bash scripts/ensure-system-deps.sh ip=iproute2 tc=iproute2
 # The browser tests drive Debian's chromium with playwright-core (which never downloads a browser);
 # the hub serves the client library compiled to client/dist/.
 bash scripts/ensure-system-deps.sh chromium=chromium

@@ -55,7 +55,19 @@ export class HubMetrics {
   readonly eventsPublished = new Counter({ name: FigureMetric.eventsPublished, help: 'Events accepted by POST /publish.', registers: [this.registry] });
   readonly eventsReceived = new Counter({ name: FigureMetric.eventsReceived, help: 'Events received from the bus and fanned out.', registers: [this.registry] });
   readonly eventsDelivered = new Counter({ name: FigureMetric.eventsDelivered, help: 'Event frames queued to subscribers (live and replayed).', registers: [this.registry] });
-  readonly eventsRejected = new Counter({ name: 'ssehub_bus_events_rejected_total', help: 'Bus messages dropped because their event type is invalid or reserved.', registers: [this.registry] });
+  /** Poison from the bus (src/bus/nats-message.ts): `reason` is a PoisonReason, a fixed set. */
+  readonly eventsRejected = new Counter({
+    name: 'ssehub_bus_events_rejected_total',
+    help: 'Bus messages dropped by the poison rules (docs/nats.md), by reason: headers-too-large, unreadable-headers, too-large, several-event-types, bad-event-type.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly eventsRepaired = new Counter({
+    name: 'ssehub_bus_events_repaired_total',
+    help: 'Bus messages delivered after being made safe, by reason: not-utf8 (bad bytes sent as U+FFFD).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly bytesWritten = new Counter({ name: FigureMetric.bytesWritten, help: 'Bytes of event frames queued to subscribers.', registers: [this.registry] });
   readonly slowConsumers = new Counter({ name: 'ssehub_slow_consumer_closes_total', help: 'Streams closed because their unsent bytes passed HUB_MAX_BUFFERED_BYTES.', registers: [this.registry] });
   readonly replaysServed = new Counter({ name: 'ssehub_replays_served_total', help: 'Resumes answered from the replay buffer without loss.', registers: [this.registry] });

@@ -13,6 +13,12 @@ export interface BusMessage {
   /** From the `Sse-Event` header; undefined means the default type. */
   readonly eventType: string | undefined;
   /**
+   * What the NATS wire showed of its headers, for the poison rules (nats-message.ts): the size of
+   * the block, how many `Sse-Event` values it held, and whether it could be parsed at all (those two
+   * parse it, on first read). Absent on the embedded bus and for a message without headers.
+   */
+  readonly headers?: { readonly bytes: number; readonly eventTypes: number; readonly unreadable: boolean } | undefined;
+  /**
    * Position in this bus's order of events. Strictly increasing across every message this node
    * receives, so the hub can use it as the event id (with `Bus.epoch`).
    */

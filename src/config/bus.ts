@@ -37,6 +37,15 @@ export const busRows = {
     parse: int(100, 600_000),
     doc: 'how often the hub PINGs NATS; a NATS silent for `HUB_NATS_MAX_PINGS_OUT` PINGs counts as gone (not ready) within interval × (max + 1)',
   }),
+  // Only `Sse-Event` is read, but the NATS client parses a header block in time quadratic in its
+  // number of headers (4,000 take seconds), and with JetStream every hub reads every message: a block
+  // past this size is dropped without being parsed (docs/nats.md, poison from the bus).
+  busMaxHeaderBytes: setting({
+    env: 'HUB_BUS_MAX_HEADER_BYTES',
+    default: 8 * 1024,
+    parse: int(64, 1024 * 1024),
+    doc: 'largest NATS header block a bus message may carry; a larger one is dropped unparsed and counted (`headers-too-large`)',
+  }),
   natsMaxPingsOut: setting({ env: 'HUB_NATS_MAX_PINGS_OUT', default: 2, parse: int(1, 100), doc: 'unanswered PINGs after which the NATS connection is stale: not ready, reconnect' }),
 };
 

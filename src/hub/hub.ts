@@ -14,6 +14,7 @@ import type { Config } from '../config.js';
 import type { StreamCredential } from '../auth/access.js';
 import type { Logger } from '../log.js';
 import type { Bus, BusMessage, BusStatus, PublishOptions } from '../bus/bus.js';
+import { poisonOf } from '../bus/nats-message.js';
 import { HubMetrics } from '../metrics.js';
 import { ReplayBuffer } from '../replay/buffer.js';
 import { ErrorCode, HubError } from '../errors.js';
@@ -21,7 +22,7 @@ import { formatEventId } from '../replay/event-id.js';
 import { composeHistory } from '../replay/history.js';
 import { Resumer } from '../replay/resume.js';
 import { CloseReason, SseConnection } from '../sse/connection.js';
-import { checkEventType, encodeEventFrame, encodeFrame, encodeRetry, HubEventType } from '../sse/frame.js';
+import { encodeEventFrame, encodeFrame, encodeRetry, HubEventType } from '../sse/frame.js';
 import { SubjectSpace } from '../topics/subject.js';
 import { drainStreams } from './drain.js';
 import type { Interest } from './interest.js';
@@ -450,14 +451,15 @@ export class Hub {
     }
   }
 
-  /** The one encoding of a bus message, or undefined when its event type may not be sent. */
+  /** The one encoding of a bus message, or undefined when the poison rules drop it (bus/nats-message.ts). */
   private frameFor(msg: BusMessage): Buffer | undefined {
-    const eventType = msg.eventType;
-    if (eventType !== undefined && !BUS_HUB_EVENTS.has(eventType) && checkEventType(eventType, this.config.maxEventTypeLength)) {
-      this.metrics.eventsRejected.inc();
+    const poison = poisonOf(msg, this.config, BUS_HUB_EVENTS);
+    if (poison?.drop) {
+      this.metrics.eventsRejected.inc({ reason: poison.reason });
       return undefined;
     }
-    return encodeEventFrame(formatEventId(this.bus.epoch, msg.seq), eventType, msg.data);
+    if (poison) this.metrics.eventsRepaired.inc({ reason: poison.reason });
+    return encodeEventFrame(formatEventId(this.bus.epoch, msg.seq), msg.eventType, msg.data);
   }
 
   /** Only for a bus whose coverage breaks when it is away (core NATS). */
