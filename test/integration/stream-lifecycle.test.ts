@@ -1,14 +1,16 @@
 /**
  * A stream's life on a real hub (embedded bus) beyond open and close: the age limit that ends it
  * (and the exact resume after it), the bound on subscriptions that outlive their streams, and the
- * heartbeat that an active stream does not need.
+ * heartbeat that an active stream does not need, and the cut at shutdown of a stream whose client
+ * stopped reading.
  */
+import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { publish, startTestHub } from '../helpers/hub.js';
 import { metricValue, scrapeMetrics } from '../helpers/metrics.js';
 import { RawStream } from '../helpers/raw-stream.js';
 import { Subscriber } from '../helpers/sse-client.js';
-import { waitFor } from '../helpers/wait.js';
+import { waitFor, withTimeout } from '../helpers/wait.js';
 
 const closedFor = async (hubUrl: string, reason: string): Promise<number> =>
   metricValue(await scrapeMetrics(hubUrl), 'ssehub_connections_closed_total', { reason }) ?? 0;
@@ -83,6 +85,46 @@ describe('stream lifecycle [lifecycle] [memory]', () => {
     } finally {
       busy.close();
       idle.close();
+    }
+  });
+
+  it('cuts a stream whose client stopped reading when shutdown ends, instead of waiting on it', async () => {
+    const hub = await startTestHub({ HUB_SHUTDOWN_TIMEOUT_MS: '1000', HUB_MAX_EVENT_BYTES: String(1024 * 1024), HUB_MAX_BUFFERED_BYTES: String(1024 * 1024 * 1024) });
+    // A client that reads the head and then stops reading: the hub's socket fills and stays full.
+    const socket = connect(hub.port, '127.0.0.1');
+    let received = 0;
+    let head = '';
+    let reading = false;
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (reading) return;
+      head += chunk.toString('latin1');
+      if (head.includes('event: hub.open')) socket.pause();
+    });
+    socket.write('GET /events?topic=stuck HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    try {
+      await waitFor('the stream to open', () => head.includes('event: hub.open') && hub.hub.connectionCount === 1);
+      const payload = 'x'.repeat(1024 * 1024);
+      let published = 0;
+      // Until the hub holds a whole event it cannot hand to the kernel: the socket is full.
+      while (hub.hub.inspect().streams[0]!.bufferedBytes < payload.length) {
+        expect((await publish(hub.url, 'stuck', payload)).status).toBe(200);
+        expect(++published).toBeLessThan(256);
+      }
+      await withTimeout('shutdown with a stream that never drains', hub.shutdown(), 15_000);
+      // The hub's end of the stream waits behind bytes the client will never read: only the cut
+      // closes the socket (without it, it would stay open until the client read everything).
+      const open = () => new Promise<number>((resolve, reject) => hub.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+      await waitFor('the hub to close the stuck socket', async () => (await open()) === 0);
+      reading = true;
+      socket.resume();
+      await withTimeout('the client to see the stream end', closed, 15_000);
+      // Cut, not drained: the client never got everything that was published.
+      expect(received).toBeLessThan(published * payload.length);
+    } finally {
+      socket.destroy();
+      await hub.shutdown();
     }
   });
 });
