@@ -45,7 +45,8 @@ describe('publish keys and rejected bus events [jetstream] [nats]', () => {
     await using hub = await startTestHub(jetstreamEnv(nats));
     using sub = new Subscriber(hub.url, ['orders']);
     await sub.open();
-    for (const key of [{ 'Idempotency-Key': 'has space' }, { 'Nats-Msg-Id': 'k'.repeat(129) }, { 'Idempotency-Key': 'tab\there' }]) {
+    const badKeys: Record<string, string>[] = [{ 'Idempotency-Key': 'has space' }, { 'Nats-Msg-Id': 'k'.repeat(129) }, { 'Idempotency-Key': 'tab\there' }];
+    for (const key of badKeys) {
       const res = await post(hub.url, 'orders', 'refused', key);
       expect({ status: res.status, body: await res.json() }).toEqual({
         status: 400,
