@@ -18,6 +18,8 @@ export interface HubProcess extends AsyncDisposable {
   readonly url: string;
   readonly pid: number;
   readonly child: ChildProcess;
+  /** The admin listener's URL, when HUB_ADMIN_PORT was set (0 included: its port comes from its log line). */
+  readonly adminUrl: string | undefined;
   /** Resident set size of the hub process, in bytes. */
   rss(): number;
   /** SIGTERM (graceful) or SIGKILL; resolves when the process has exited, with its exit code. */
@@ -42,6 +44,10 @@ export async function startHubProcess(env: Record<string, string>, port = 0): Pr
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const lines = createInterface({ input: child.stdout! });
+  let adminPort: number | undefined;
+  lines.on('line', (line) => {
+    if (line.includes('"admin listener on"')) adminPort = (JSON.parse(line) as { port: number }).port;
+  });
 
   const stop = async (signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<number | null> => {
     if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
@@ -72,11 +78,13 @@ export async function startHubProcess(env: Record<string, string>, port = 0): Pr
     const url = `http://127.0.0.1:${actual}`;
     await waitFor('the hub process to be ready', async () => (await fetch(`${url}/readyz`)).status === 200, 20_000, 50);
     const pid = child.pid!;
+    if (env.HUB_ADMIN_PORT !== undefined) await waitFor('the admin listener', () => adminPort !== undefined, 20_000);
     return {
       port: actual,
       url,
       pid,
       child,
+      adminUrl: adminPort === undefined ? undefined : `http://127.0.0.1:${adminPort}`,
       rss: () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024,
       stop,
       [Symbol.asyncDispose]: async () => void (await stop()),
