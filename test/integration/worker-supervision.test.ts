@@ -37,7 +37,8 @@ class Pod {
 
   /** Waits for the `n`-th "ssehub listening" line (one per worker start) and answers the port. */
   async listening(n: number): Promise<number> {
-    await waitFor(`worker start #${n}`, () => this.count('ssehub listening') >= n, 20_000, 20);
+    // Generous: each worker compiles the hub on start, which takes tens of seconds on a loaded machine.
+    await waitFor(`worker start #${n}`, () => this.count('ssehub listening') >= n, 60_000, 20);
     return this.lines.find((l) => l.msg === 'ssehub listening')!.port!;
   }
 
