@@ -22,6 +22,8 @@ export interface HubProcess extends AsyncDisposable {
   readonly logs: readonly string[];
   /** Resolves with the first log line, from now on or already kept, that `matches`. */
   waitForLog(what: string, matches: (line: string) => boolean, timeoutMs?: number): Promise<string>;
+  /** The admin listener's URL, when HUB_ADMIN_PORT was set (0 included: its port comes from its log line). */
+  readonly adminUrl: string | undefined;
   /** Resident set size of the hub process, in bytes. */
   rss(): number;
   /** SIGTERM (graceful) or SIGKILL; resolves when the process has exited, with its exit code. */
@@ -51,8 +53,10 @@ export async function startHubProcess(env: Record<string, string>, port = 0, sta
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const lines = createInterface({ input: child.stdout! });
   const logs: string[] = [];
+  let adminPort: number | undefined;
   lines.on('line', (line) => {
     logs.push(line);
+    if (line.includes('"admin listener on"')) adminPort = (JSON.parse(line) as { port: number }).port;
     if (logs.length > LOG_LINES_KEPT) logs.shift();
   });
   const waitForLog = (what: string, matches: (line: string) => boolean, timeoutMs = 15_000): Promise<string> =>
@@ -87,6 +91,7 @@ export async function startHubProcess(env: Record<string, string>, port = 0, sta
     const url = `http://127.0.0.1:${actual}`;
     await waitFor('the hub process to be ready', async () => (await fetch(`${url}/readyz`)).status === 200, startTimeoutMs, 50);
     const pid = child.pid!;
+    if (env.HUB_ADMIN_PORT !== undefined) await waitFor('the admin listener', () => adminPort !== undefined, 20_000);
     return {
       port: actual,
       url,
@@ -94,6 +99,7 @@ export async function startHubProcess(env: Record<string, string>, port = 0, sta
       child,
       logs,
       waitForLog,
+      adminUrl: adminPort === undefined ? undefined : `http://127.0.0.1:${adminPort}`,
       rss: () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024,
       stop,
       [Symbol.asyncDispose]: async () => void (await stop()),

@@ -54,6 +54,16 @@ export class Subscriber {
     return this.events.filter((e) => !e.type.startsWith('hub.'));
   }
 
+  /**
+   * The messages before the marker `data` (see marker.ts), which must have arrived: what the stream
+   * carried up to a point where nothing published earlier can still be on its way.
+   */
+  messagesBefore(data: string): Received[] {
+    const at = this.messages.findIndex((e) => e.data === data);
+    if (at === -1) throw new Error(`the marker ${JSON.stringify(data)} has not arrived`);
+    return this.messages.slice(0, at);
+  }
+
   get resets(): Received[] {
     return this.events.filter((e) => e.type === 'hub.reset');
   }

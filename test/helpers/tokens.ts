@@ -68,16 +68,21 @@ export interface JwksServer extends AsyncDisposable {
   readonly url: string;
   /** Times the document was fetched. */
   readonly hits: () => number;
+  /** Serve these pairs from now on (a key rotation at the identity provider). */
+  serve(pairs: readonly KeyPair[]): Promise<void>;
   close(): Promise<void>;
 }
 
 /** A real HTTP server on port 0 serving `{"keys": [...]}` for the given pairs. */
 export async function serveJwks(pairs: readonly KeyPair[]): Promise<JwksServer> {
   const { createPublicKey } = await import('node:crypto');
-  const keys = await Promise.all(
-    pairs.map(async (pair) => ({ ...(await exportJWK(createPublicKey(pair.publicPem))), kid: pair.kid, alg: pair.alg, use: 'sig' })),
-  );
-  const body = JSON.stringify({ keys });
+  const document = async (served: readonly KeyPair[]): Promise<string> => {
+    const keys = await Promise.all(
+      served.map(async (pair) => ({ ...(await exportJWK(createPublicKey(pair.publicPem))), kid: pair.kid, alg: pair.alg, use: 'sig' })),
+    );
+    return JSON.stringify({ keys });
+  };
+  let body = await document(pairs);
   let hits = 0;
   const server: Server = createServer((_req, res) => {
     hits++;
@@ -89,5 +94,8 @@ export async function serveJwks(pairs: readonly KeyPair[]): Promise<JwksServer> 
       server.closeAllConnections();
       server.close(() => resolve());
     });
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`, hits: () => hits, close, [Symbol.asyncDispose]: close };
+  const serve = async (served: readonly KeyPair[]): Promise<void> => {
+    body = await document(served);
+  };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`, hits: () => hits, serve, close, [Symbol.asyncDispose]: close };
 }

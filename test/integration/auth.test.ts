@@ -216,6 +216,38 @@ describe('public keys and JWKS [auth]', () => {
     expect(jwks.hits()).toBeGreaterThanOrEqual(1);
   });
 
+  // jose, which fetches the key set, refetches it for an unknown kid at most once per 30 s
+  // (cooldownDuration), so the new key is taken within about that; the test waits for it.
+  it('rotates keys live: a new kid is fetched from the JWKS, and the key it dropped is refused after', { timeout: 90_000 }, async () => {
+    const before = await keyPair('ES256', 'key-2026-11');
+    const after = await keyPair('ES256', 'key-2026-12');
+    await using jwks = await serveJwks([before]);
+    await using hub = await startTestHub({ HUB_AUTH_JWKS_URL: jwks.url, HUB_AUTH_AUDIENCE: AUD });
+    const tokenOf = (pair: typeof before) => mint({ subscribe: ['a.>'] }, { alg: pair.alg, key: pair.privateKey, kid: pair.kid, audience: AUD });
+    const oldToken = await tokenOf(before);
+    const newToken = await tokenOf(after);
+    expect((await request(...subscribeUrl(hub, ['a.b'], oldToken, 'bearer'))).status).toBe(200);
+    expect(jwks.hits()).toBe(1);
+
+    // The identity provider rotates: the new key replaces the old one in the set.
+    await jwks.serve([after]);
+    const answers = await waitFor(
+      'the hub to take the new key',
+      async () => {
+        const answer = await request(...subscribeUrl(hub, ['a.b'], newToken, 'bearer'));
+        // Until the refetch, an unknown kid is an invalid token, nothing else.
+        if (answer.status !== 200) expect(answer.body?.code).toBe('token_invalid');
+        return answer.status === 200 && answer;
+      },
+      60_000,
+      250,
+    );
+    expect(answers.status).toBe(200);
+    expect(jwks.hits()).toBe(2);
+    // The set the hub holds now is the new one: the dropped key no longer verifies anything.
+    expect((await request(...subscribeUrl(hub, ['a.b'], oldToken, 'bearer'))).body?.code).toBe('token_invalid');
+  });
+
   it('answers 503 when the JWKS cannot be fetched', async () => {
     const jwks = await serveJwks([]);
     const url = jwks.url;

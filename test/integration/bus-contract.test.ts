@@ -14,7 +14,7 @@ import { createLogger } from '../../src/log.js';
 import { busKinds, type BusKind } from '../helpers/bus-kinds.js';
 import { freePort } from '../helpers/net.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
-import { sleep, waitFor } from '../helpers/wait.js';
+import { waitFor } from '../helpers/wait.js';
 
 const log = createLogger('silent');
 // The hub's defaults: the outages here close connections, which no PING setting changes.
@@ -96,9 +96,10 @@ for (const kind of kinds) {
         await bus.publish('sse.a.1', bytes('one'), { eventType: 'created' });
         await bus.publish('sse.b.1', bytes('elsewhere'));
         await bus.publish('sse.a.2', bytes('two'));
-        await waitFor('two messages', () => got.length >= 2);
-        await sleep(50);
-        expect(got.map((m) => [m.subject, text(m), m.eventType])).toEqual([
+        // A later marker on the pattern: once it is in, nothing published before it is on its way.
+        await bus.publish('sse.a.marker', bytes('marker'));
+        await waitFor('the marker', () => got.some((m) => text(m) === 'marker'));
+        expect(got.slice(0, -1).map((m) => [m.subject, text(m), m.eventType])).toEqual([
           ['sse.a.1', 'one', 'created'],
           ['sse.a.2', 'two', undefined],
         ]);
@@ -136,8 +137,10 @@ for (const kind of kinds) {
         await bus.publish('sse.o.1', bytes('x'));
         await bus.publish('sse.o.1.2', bytes('y'));
         await waitFor('deliveries', () => star.length + tail.length + exact.length >= 4);
-        await sleep(50);
-        expect({ star, tail, exact }).toEqual({ star: ['x'], tail: ['x', 'y'], exact: ['x'] });
+        // sse.o.1 again, as a marker all three subscriptions get: nothing else can follow it.
+        await bus.publish('sse.o.1', bytes('marker'));
+        await waitFor('the marker on all three', () => [star, tail, exact].every((got) => got.at(-1) === 'marker'));
+        expect({ star, tail, exact }).toEqual({ star: ['x', 'marker'], tail: ['x', 'y', 'marker'], exact: ['x', 'marker'] });
       } finally {
         await bus.close();
       }
@@ -151,8 +154,14 @@ for (const kind of kinds) {
         await bus.publish('sse.u', bytes('1'));
         await waitFor('first', () => got.length === 1);
         subscription.unsubscribe();
+        // A second subscription on the subject sees '2' and then a marker: by the marker, the
+        // first would have had '2' too had it still been subscribed.
+        const after: string[] = [];
+        await bus.subscribe('sse.u', (m) => after.push(text(m)));
         await bus.publish('sse.u', bytes('2'));
-        await sleep(100);
+        await bus.publish('sse.u', bytes('marker'));
+        await waitFor('the marker on the second subscription', () => after.includes('marker'));
+        expect(after).toEqual(['2', 'marker']);
         expect(got).toEqual(['1']);
       } finally {
         await bus.close();
@@ -195,8 +204,10 @@ for (const kind of kinds) {
         await a.publish('sse.n.1', bytes('x'));
         await waitFor('the first node to receive it', () => onA.length === 1);
         if (kind.otherNode === 'isolated') {
-          await sleep(50);
-          expect(onB).toEqual([]);
+          // b's own marker reaches b; a's message, published before it, never did.
+          await b.publish('sse.n.marker', bytes('marker'));
+          await waitFor('b to receive its own marker', () => onB.length >= 1);
+          expect(onB.map(text)).toEqual(['marker']);
         } else {
           await waitFor('the other node to receive it', () => onB.length === 1);
           expect(text(onB[0]!)).toBe('x');
@@ -282,7 +293,10 @@ for (const kind of kinds) {
           await waitFor('the bus to reconnect', () => bus.isConnected(), 10_000);
           await publisher.publish('sse.g', bytes('after'));
           await waitFor('the message after the outage', () => got.some((m) => text(m) === 'after'), 10_000);
-          await sleep(50);
+          // A marker after it: a late copy of an earlier message would have come before it.
+          await publisher.publish('sse.g', bytes('marker'));
+          await waitFor('the marker after the outage', () => got.some((m) => text(m) === 'marker'), 10_000);
+          expect(text(got.pop()!)).toBe('marker');
 
           const [first] = got.map((m) => m.seq) as [number];
           const disconnected = { type: 'disconnected', reason: expect.any(String) };

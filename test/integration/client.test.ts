@@ -31,6 +31,19 @@ function record(options: Omit<SubscribeOptions, 'EventSource'>, types: readonly 
   return { sub, states, resets, refusals, errors, events, opened, received, [Symbol.dispose]: () => sub.close() };
 }
 
+/**
+ * "Nothing else arrived", shown by a later marker instead of a sleep: publish `data` on `topic` and
+ * wait until `sub` has it, then answer what came before it (a stream delivers in bus order).
+ */
+async function before(hubUrl: string, topic: string, sub: ReturnType<typeof record>, data: unknown): Promise<ReturnType<typeof record>["events"]> {
+  await publish(hubUrl, topic, JSON.stringify(data));
+  const at = await waitFor(`the marker on ${topic}`, () => {
+    const i = sub.events.findIndex((e) => JSON.stringify(e.data) === JSON.stringify(data) || e.data === JSON.stringify(data));
+    return i === -1 ? undefined : i + 1;
+  });
+  return sub.events.slice(0, at - 1);
+}
+
 /** sessionStorage's contract in a Map, for Node (the browser tests use the real sessionStorage). */
 class MapStorage implements StorageLike {
   readonly items = new Map<string, string>();
@@ -53,14 +66,13 @@ describe('client library in Node', () => {
     await publish(hub.url, 'orders.3', '"not handled"', 'cancelled');
     await publish(hub.url, 'orders.4', '{"n":4}', 'created');
     const events = await sub.received(3);
-    await sleep(50);
-    expect(sub.events).toHaveLength(3);
     expect(events[0]).toEqual({ type: 'created', id: a.body.id, data: { n: 1 } });
     expect(events[1]).toEqual({ type: 'message', id: b.body.id, data: [2] });
     expect(events[2]).toMatchObject({ type: 'created', data: { n: 4 } });
     expect(sub.sub.lastEventId).toBe(events[2]!.id);
     expect(sub.states).toEqual(['open']);
     expect(sub.errors).toEqual([]);
+    expect(await before(hub.url, 'orders.5', sub, { marker: true })).toHaveLength(3);
   });
 
   it('passes payloads through as text unless asked for JSON', async () => {
@@ -110,8 +122,7 @@ describe('client library in Node', () => {
       await sub.opened(2);
       await publish(hub.url, 'feed', 'e5');
       await sub.received(5);
-      await sleep(100);
-      expect(sub.events.map((e) => e.data)).toEqual(['e1', 'e2', 'e3', 'e4', 'e5']);
+      expect((await before(hub.url, 'feed', sub, 'marker')).map((e) => e.data)).toEqual(['e1', 'e2', 'e3', 'e4', 'e5']);
       expect(sub.states).toEqual(['open', 'reconnecting', 'open']);
       expect(sub.resets).toEqual([]);
     } finally {
@@ -197,8 +208,7 @@ describe('client library in Node', () => {
     using again = record(options);
     await again.opened();
     await again.received(2);
-    await sleep(50);
-    expect(again.events.map((e) => e.data)).toEqual(['e3', 'e4']);
+    expect((await before(hub.url, 'b', again, 'marker')).map((e) => e.data)).toEqual(['e3', 'e4']);
     expect(again.resets).toEqual([]);
 
     using named = record({ ...options, persist: 'my-key' });

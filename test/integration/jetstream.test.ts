@@ -8,6 +8,7 @@ import { connect, type NatsConnection } from 'nats';
 import { NO_DELIVERY_FAULTS, deliveryFaults } from '../helpers/delivery.js';
 import { startHubProcess, type HubProcess } from '../helpers/hub-process.js';
 import { publish, startTestHub } from '../helpers/hub.js';
+import { passMarker } from '../helpers/marker.js';
 import { jetstreamEnv } from '../helpers/jetstream-env.js';
 import { startNatsServer, type NatsServer } from '../helpers/nats-server.js';
 import { Subscriber } from '../helpers/sse-client.js';
@@ -17,9 +18,12 @@ import { sleep, waitFor } from '../helpers/wait.js';
 /** Clients retry after 50 ms, so a hop to another replica is quick. */
 const QUICK_RETRY = { HUB_RETRY_MS: '50' };
 
-/** Expect exactly these payloads, in this order: nothing lost, nothing repeated, no reset. */
-function expectExactly(sub: Subscriber, expected: readonly string[]): void {
-  const faults = deliveryFaults(sub.messages.map((e) => e.data), expected);
+/**
+ * Expect exactly these payloads, in this order: nothing lost, nothing repeated, no reset. With a
+ * marker (marker.ts), only what came before it counts, and nothing more can be on its way.
+ */
+function expectExactly(sub: Subscriber, expected: readonly string[], marker?: string): void {
+  const faults = deliveryFaults((marker === undefined ? sub.messages : sub.messagesBefore(marker)).map((e) => e.data), expected);
   expect({ ...faults, resets: sub.resets.map((e) => e.data) }).toEqual({ ...NO_DELIVERY_FAULTS, resets: [] });
 }
 
@@ -121,11 +125,17 @@ describe('JetStream replicas [jetstream]', () => {
         }
         return p.length === t.length;
       };
+      const expectedOf = subs.map((_, i) => sent.filter((e) => topicsOf[i]!.some((p) => matches(p, e.topic))).map((e) => e.data));
       for (const [i, sub] of subs.entries()) {
-        const expected = sent.filter((e) => topicsOf[i]!.some((p) => matches(p, e.topic))).map((e) => e.data);
-        await waitFor(`client ${i} to get ${expected.length} events (has ${sub.messages.length})`, () => sub.messages.length >= expected.length, 20_000);
-        await sleep(100);
-        expectExactly(sub, expected);
+        await waitFor(`client ${i} to get ${expectedOf[i]!.length} events (has ${sub.messages.length})`, () => sub.messages.length >= expectedOf[i]!.length, 20_000);
+      }
+      // No client follows every topic: a marker on orders.eu for those that follow it, then one on
+      // users.7 for the rest; each client's own marker closes its list.
+      const follows = (i: number, topic: string) => topicsOf[i]!.some((p) => matches(p, topic));
+      const onOrders = await passMarker(hubs[0]!.url, 'orders.eu', subs.filter((_, i) => follows(i, 'orders.eu')), 20_000);
+      const onUsers = await passMarker(hubs[0]!.url, 'users.7', subs.filter((_, i) => !follows(i, 'orders.eu')), 20_000);
+      for (const [i, sub] of subs.entries()) {
+        expectExactly(sub, expectedOf[i]!, follows(i, 'orders.eu') ? onOrders : onUsers);
         expect(sub.opens).toBeGreaterThan(1);
       }
     } finally {
@@ -176,10 +186,10 @@ describe('JetStream replicas [jetstream]', () => {
       stop = true;
       await publisher;
       expect(refused).toBeGreaterThan(0);
+      for (const sub of subs) await waitFor(`all ${published.length} events (has ${sub.messages.length})`, () => sub.messages.length >= published.length, 20_000);
+      const marker = await passMarker(hub.url, 'feed', subs, 20_000);
       for (const sub of subs) {
-        await waitFor(`all ${published.length} events (has ${sub.messages.length})`, () => sub.messages.length >= published.length, 20_000);
-        await sleep(100);
-        expectExactly(sub, published);
+        expectExactly(sub, published, marker);
         expect(sub.opens).toBe(1);
       }
     } finally {
@@ -221,9 +231,9 @@ describe('JetStream replicas [jetstream]', () => {
       }
       for (const sub of subs) {
         await waitFor(`all ${published.length} (has ${sub.messages.length}: missing ${published.filter((p) => !sub.messages.some((m) => m.data === p))}; events ${JSON.stringify(sub.events.filter((e) => e.type !== "message"))}; opens ${sub.opens})`, () => sub.messages.length >= published.length, 20_000);
-        await sleep(100);
-        expectExactly(sub, published);
       }
+      const marker = await passMarker(b.url, 'jobs.m', subs, 20_000);
+      for (const sub of subs) expectExactly(sub, published, marker);
     } finally {
       for (const s of subs) s.close();
       await proxy.close();
@@ -270,8 +280,8 @@ describe('JetStream replicas [jetstream]', () => {
       expect(sub.events.at(-1)).toMatchObject({ type: 'hub.open', id: ahead });
       for (const data of ['first', 'second', 'third']) expect((await publish(hub.url, 'ahead', data)).status).toBe(200);
       await sub.waitForMessages(1);
-      await sleep(200);
-      expect(sub.messages.map((e) => e.data)).toEqual(['third']);
+      const marker = await passMarker(hub.url, 'ahead', [sub]);
+      expect(sub.messagesBefore(marker).map((e) => e.data)).toEqual(['third']);
       sub.close();
     } finally {
       await hub.shutdown();

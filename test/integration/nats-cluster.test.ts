@@ -34,8 +34,11 @@ describe('core NATS [nats]', () => {
       nc.publish('sse.orders.10', new TextEncoder().encode('forged'), { headers: bad });
       await nc.flush();
       await sub.waitForMessages(2);
-      await sleep(100);
-      expect(sub.messages.map((e) => [e.type, e.data])).toEqual([
+      // A later marker: the forged hub.reset, published before it, would have arrived by then.
+      nc.publish('sse.orders.marker', new TextEncoder().encode('marker'));
+      await nc.flush();
+      await sub.waitForMessages(3);
+      expect(sub.messagesBefore('marker').map((e) => [e.type, e.data])).toEqual([
         ['shipped', '{"id":7}\n{"more":true}'],
         ['message', 'plain'],
       ]);

@@ -4,8 +4,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { busKinds } from '../helpers/bus-kinds.js';
 import { publish, startTestHub } from '../helpers/hub.js';
+import { passMarker } from '../helpers/marker.js';
 import { Subscriber } from '../helpers/sse-client.js';
-import { waitFor, sleep } from '../helpers/wait.js';
+import { waitFor } from '../helpers/wait.js';
 
 for (const kind of busKinds()) {
   describe(`streams [${kind.name}]`, () => {
@@ -50,8 +51,9 @@ for (const kind of busKinds()) {
         await publish(hub.url, 'orders.42', '{"n":2}');
         const events = await sub.waitForMessages(2);
         expect(events[1]).toMatchObject({ type: 'message', data: '{"n":2}' });
-        await sleep(50);
-        expect(sub.messages).toHaveLength(2);
+        // 'not for us' went to orders.43: nothing but the two arrived before a later marker.
+        const marker = await passMarker(hub.url, 'orders.42', [sub]);
+        expect(sub.messagesBefore(marker)).toHaveLength(2);
       } finally {
         sub.close();
         await hub.shutdown();
@@ -71,11 +73,12 @@ for (const kind of busKinds()) {
         await multi.waitForMessages(2);
         await both.waitForMessages(3);
         await star.waitForMessages(2);
-        await sleep(100);
-        expect(star.messages.map((e) => e.data)).toEqual(['orders.42', 'orders.1']);
-        expect(tail.messages.map((e) => e.data)).toEqual(['orders.42', 'orders.1.lines', 'orders.1']);
-        expect(both.messages.map((e) => e.data)).toEqual(['orders.42', 'orders.1.lines', 'orders.1']);
-        expect(multi.messages.map((e) => e.data)).toEqual(['users.7', 'orders.1']);
+        // orders.1 is one topic all four follow: once its marker is in, nothing else is coming.
+        const marker = await passMarker(hub.url, 'orders.1', [star, tail, both, multi]);
+        expect(star.messagesBefore(marker).map((e) => e.data)).toEqual(['orders.42', 'orders.1']);
+        expect(tail.messagesBefore(marker).map((e) => e.data)).toEqual(['orders.42', 'orders.1.lines', 'orders.1']);
+        expect(both.messagesBefore(marker).map((e) => e.data)).toEqual(['orders.42', 'orders.1.lines', 'orders.1']);
+        expect(multi.messagesBefore(marker).map((e) => e.data)).toEqual(['users.7', 'orders.1']);
         // One id per event, whichever subscription carried it.
         expect(both.messages.map((e) => e.id)).toEqual(tail.messages.map((e) => e.id));
         // Interest is shared: one bus subscription per distinct pattern.
@@ -139,8 +142,8 @@ for (const kind of busKinds()) {
         // A body of exactly the limit is fine, and is the only thing the watcher ever sees.
         expect((await publish(hub.url, 'orders.1', 'y'.repeat(1024))).status).toBeLessThan(300);
         await watcher.waitForMessages(1);
-        await sleep(100);
-        expect(watcher.messages.map((e) => e.data)).toEqual(['y'.repeat(1024)]);
+        const marker = await passMarker(hub.url, 'orders.1', [watcher]);
+        expect(watcher.messagesBefore(marker).map((e) => e.data)).toEqual(['y'.repeat(1024)]);
       } finally {
         watcher.close();
         await hub.shutdown();

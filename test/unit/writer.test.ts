@@ -225,3 +225,101 @@ describe('SseWriter', () => {
     expect(writer.pendingBytes).toBe(0);
   });
 });
+
+// Cases found by mutation testing (docs/testing.md): each pins a rule no other test reached.
+describe('SseWriter: batching limits, backpressure and allowances at their edges', () => {
+  it('concatenates a batch up to 16 KiB into one chunk, even of frames too large to copy one by one', async () => {
+    const { writer, res, socket } = setup();
+    writer.write(frame('h'));
+    await nextTurn();
+    expect(res.chunks).toHaveLength(1);
+    // 2 x 6 KiB: 12 KiB, under the 16 KiB concat limit though each frame is "large" (>= 4 KiB).
+    writer.write(sized(6 * 1024, 'a'));
+    writer.write(sized(6 * 1024, 'b'));
+    await nextTurn();
+    // Exactly 16 KiB is still one chunk.
+    writer.write(sized(8 * 1024, 'c'));
+    writer.write(sized(8 * 1024, 'd'));
+    await nextTurn();
+    expect(socket.chunks.map((c) => c.length)).toEqual([12 * 1024, 16 * 1024]);
+  });
+
+  it('writes a batch above 16 KiB whose frames average exactly 4 KiB frame by frame', async () => {
+    const { writer, socket } = setup();
+    writer.write(frame('h'));
+    await nextTurn();
+    for (const fill of 'abcde') writer.write(sized(4 * 1024, fill));
+    await nextTurn();
+    expect(socket.chunks.map((c) => c.length)).toEqual([4096, 4096, 4096, 4096, 4096]);
+  });
+
+  it('writes nothing to a socket it waits on, even when asked to flush (a teardown flush)', async () => {
+    const { writer, socket } = setup({ socketHighWaterMark: 4 });
+    writer.write(frame('head'));
+    await nextTurn();
+    socket.blocked = true;
+    writer.write(frame('12345'));
+    await nextTurn();
+    writer.write(frame('x'));
+    writer.flush();
+    expect(socket.writableLength).toBe(5); // 'x' stays with the writer
+    expect(writer.pendingBytes).toBe(1 + 5);
+  });
+
+  it('waits for drain after a write the socket refused, whichever batch shape it was', async () => {
+    const { writer, socket } = setup({ socketHighWaterMark: 1024 });
+    writer.write(frame('head'));
+    await nextTurn();
+    socket.blocked = true;
+    writer.write(sized(5 * 1024, 'a'));
+    writer.write(sized(5 * 1024, 'b'));
+    writer.write(sized(5 * 1024, 'c'));
+    writer.write(sized(5 * 1024, 'd')); // 20 KiB of large frames: written one by one, corked
+    await nextTurn();
+    expect(socket.writableLength).toBe(20 * 1024);
+    writer.write(frame('later'));
+    await nextTurn();
+    expect(socket.writableLength).toBe(20 * 1024); // held by the writer until drain, not handed on
+    expect(writer.pendingBytes).toBe(20 * 1024 + 5);
+    const drain = drained(socket);
+    socket.release();
+    await drain;
+    expect(socket.text.at(-1)).toBe('later');
+  });
+
+  it('keeps a replay allowance while the socket holds more than the bound, though it took the write', async () => {
+    // The socket's own buffer (16 KiB high-water mark) takes the replay without refusing it, so the
+    // bytes are pending in it, above the 1 KiB bound: the allowance must stay until they leave.
+    const { writer, socket, overflows } = setup({ maxBufferedBytes: 1024 });
+    writer.write(frame('h'));
+    await nextTurn();
+    socket.blocked = true;
+    writer.allow(10 * 1024);
+    writer.write(sized(10 * 1024));
+    await nextTurn();
+    expect(writer.pendingBytes).toBe(10 * 1024);
+    writer.write(sized(100)); // 10 KiB + 100 B: within 1 KiB + the 10 KiB allowance
+    expect(overflows()).toBe(0);
+  });
+
+  it('ends an allowance once what is pending is exactly at the bound', async () => {
+    const { writer, socket, overflows } = setup({ maxBufferedBytes: 1024 });
+    writer.write(frame('h'));
+    await nextTurn();
+    socket.blocked = true;
+    writer.allow(1024);
+    writer.write(sized(1024));
+    await nextTurn();
+    expect(writer.pendingBytes).toBe(1024);
+    writer.write(sized(1)); // 1025: past the bound, and the allowance has ended
+    expect(overflows()).toBe(1);
+  });
+
+  it('closes cleanly when the response has already let go of its socket', () => {
+    const res = Object.assign(new Sink(), { socket: null });
+    const writer = new SseWriter(res as unknown as ServerResponse, 1024, () => {});
+    writer.write(frame('x'));
+    expect(() => writer.close()).not.toThrow();
+  });
+});
+
