@@ -80,7 +80,7 @@ describe('publish keys and rejected bus events [jetstream] [nats]', () => {
     expect(sub.messages.map((e) => [e.type, e.data])).toEqual([['ok', 'ok']]);
     expect(sub.events.filter((e) => e.type === 'hub.open')).toHaveLength(1);
     const metrics = await scrapeMetrics(hub.url);
-    expect(metricValue(metrics, 'ssehub_bus_events_rejected_total')).toBe(2);
+    expect(metricValue(metrics, 'ssehub_bus_events_rejected_total', { reason: 'bad-event-type' })).toBe(2);
     expect(metricValue(metrics, 'ssehub_events_received_total')).toBe(1);
   });
 });
