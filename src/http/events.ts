@@ -1,8 +1,9 @@
 /**
  * GET /events?topic=T[&topic=T2...]: open an event stream, resuming after Last-Event-ID if sent.
  *
- * The stream is written on Node's response (`c.env.outgoing`), handed over by Hono: the handler
- * returns RESPONSE_ALREADY_SENT once the hub owns it. Refusals are ordinary Hono responses.
+ * Refusals are ordinary Hono responses. An accepted stream's socket is taken out of Node's HTTP
+ * server (stream-socket.ts) and handed to the hub, which writes the head and the stream on it; the
+ * handler returns RESPONSE_ALREADY_SENT, so Hono writes nothing of its own.
  */
 import type { Context } from 'hono';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
@@ -24,7 +25,7 @@ const RETRY_LATER: ReadonlySet<ErrorCode> = new Set([
   ErrorCode.AuthUnavailable,
 ]);
 
-export function eventsHandler({ hub, config, subjects, log, guards }: HttpDeps) {
+export function eventsHandler({ hub, config, subjects, log, guards, streams }: HttpDeps) {
   const rules = { maxLength: config.maxTopicLength, allowWildcards: true };
   const retryAfter = { 'Retry-After': String(Math.ceil(config.retryMs / 1000) || 1) };
   const refuse = (c: Context, err: HubError) => errorResponse(c, err, hub.metrics, RETRY_LATER.has(err.code) ? retryAfter : undefined);
@@ -68,16 +69,17 @@ export function eventsHandler({ hub, config, subjects, log, guards }: HttpDeps) 
       release();
       return c.body(null, 200, SSE_HEADERS);
     }
-    // The client may have left while its token was checked: its 'close' has fired already.
-    if (incoming.socket.destroyed || outgoing.destroyed) {
+    // Undefined when the client left while its token was checked: nothing to answer.
+    const stream = await streams.take(outgoing);
+    if (!stream) {
       release();
       return RESPONSE_ALREADY_SENT;
     }
-    outgoing.once('close', release);
+    stream.socket.once('close', release);
     const patterns = unique.map((topic) => subjects.toSubject(topic));
-    hub.open({ res: outgoing, patterns, lastEventId: lastEventId || undefined, remote, expiresAt: permit.expiresAt }).catch((err: unknown) => {
+    hub.open({ stream, patterns, lastEventId: lastEventId || undefined, remote, expiresAt: permit.expiresAt }).catch((err: unknown) => {
       log.error({ err }, 'event stream failed');
-      outgoing.destroy();
+      stream.socket.destroy();
     });
     return RESPONSE_ALREADY_SENT;
   };

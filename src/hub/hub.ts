@@ -8,7 +8,6 @@
  * a message once per matching subscription, as NATS does. The oldest matching interest is the one
  * that carries a message; the other copies are dropped, so each event gets one id and is sent once.
  */
-import type { ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
@@ -18,14 +17,15 @@ import { ReplayBuffer } from '../replay/buffer.js';
 import { formatEventId } from '../replay/event-id.js';
 import { composeHistory } from '../replay/history.js';
 import { Resumer } from '../replay/resume.js';
-import { CloseReason, SseConnection } from '../sse/connection.js';
+import { CloseReason, SseConnection, type StreamSocket } from '../sse/connection.js';
 import { checkEventType, encodeEventFrame, encodeRetry } from '../sse/frame.js';
 import { drainStreams } from './drain.js';
 import type { Interest } from './interest.js';
 import { InterestTable } from './interest-table.js';
 
 export interface OpenStream {
-  readonly res: ServerResponse;
+  /** The accepted stream's socket, out of the HTTP server, and the head it still owes. */
+  readonly stream: StreamSocket;
   /** Bus subject patterns, validated and prefixed. */
   readonly patterns: readonly string[];
   readonly lastEventId: string | undefined;
@@ -127,11 +127,11 @@ export class Hub {
   }
 
   /**
-   * Start an event stream on `res`. Head and retry line leave in this turn of the event loop,
+   * Start an event stream on `stream`. Head and retry line leave in this turn of the event loop,
    * together with the replay and position frame when the subscription is already active.
    */
-  async open({ res, patterns, lastEventId, remote, expiresAt }: OpenStream): Promise<void> {
-    const conn = new SseConnection(`${this.idPrefix}-${++this.connectionCounter}`, res, patterns, this.config.maxBufferedBytes, this.retryFrame);
+  async open({ stream, patterns, lastEventId, remote, expiresAt }: OpenStream): Promise<void> {
+    const conn = new SseConnection(`${this.idPrefix}-${++this.connectionCounter}`, stream, patterns, this.config.maxBufferedBytes, this.retryFrame);
     this.connections.add(conn);
     this.metrics.connectionsOpened.inc();
     this.log.info({ conn: conn.id, remote, topics: patterns, lastEventId }, 'stream opened');
