@@ -75,7 +75,8 @@ export function eventsHandler({ hub, config, subjects, log, guards, streams }: H
       release();
       return RESPONSE_ALREADY_SENT;
     }
-    stream.socket.once('close', release);
+    // 'on', not 'once': 'close' comes once, and once() would add a wrapper per stream.
+    stream.socket.on('close', release);
     const patterns = unique.map((topic) => subjects.toSubject(topic));
     hub.open({ stream, patterns, lastEventId: lastEventId || undefined, remote, expiresAt: permit.expiresAt }).catch((err: unknown) => {
       log.error({ err }, 'event stream failed');

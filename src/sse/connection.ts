@@ -58,7 +58,8 @@ export class SseConnection {
    */
   private held: Array<[seq: number, frame: Buffer]> | undefined = undefined;
   private heldBytes = 0;
-  private readonly deadlines: NodeJS.Timeout[] = [];
+  /** Max-age and token-expiry timers; undefined until one is armed (most streams have none). */
+  private deadlines: NodeJS.Timeout[] | undefined = undefined;
 
   private readonly socket: Socket;
 
@@ -183,7 +184,7 @@ export class SseConnection {
       const fire = (): void => (Date.now() >= at ? this.close(reason) : arm());
       const timer = setTimeout(fire, Math.max(0, Math.min(at - Date.now(), MAX_TIMER_MS)));
       timer.unref();
-      this.deadlines.push(timer);
+      (this.deadlines ??= []).push(timer);
     };
     arm();
   }
@@ -193,7 +194,7 @@ export class SseConnection {
   }
 
   private teardown(): void {
-    for (const timer of this.deadlines) clearTimeout(timer);
+    for (const timer of this.deadlines ?? []) clearTimeout(timer);
     const reason = this.closeReason;
     if (reason === CloseReason.SlowConsumer) {
       // Its socket is full: a graceful end would wait behind the backlog. Cut it; the client

@@ -43,11 +43,8 @@ export class SseWriter {
   private wroteSinceTick = true;
   bytesWritten = 0;
 
-  private readonly onDrain = (): void => {
-    this.waitingForDrain = false;
-    this.flush();
-    this.settleAllowance();
-  };
+  /** Made the first time the socket says stop: most streams never wait for 'drain', and it costs a closure each. */
+  private onDrain: (() => void) | undefined = undefined;
 
   constructor(
     private readonly out: Writable,
@@ -115,7 +112,14 @@ export class SseWriter {
     }
     if (!ok) {
       this.waitingForDrain = true;
-      out.once('drain', this.onDrain);
+      out.once(
+        'drain',
+        (this.onDrain ??= () => {
+          this.waitingForDrain = false;
+          this.flush();
+          this.settleAllowance();
+        }),
+      );
     } else this.settleAllowance();
   }
 
@@ -129,6 +133,6 @@ export class SseWriter {
     this.closed = true;
     this.queue = [];
     this.queuedBytes = 0;
-    this.out.off('drain', this.onDrain);
+    if (this.onDrain) this.out.off('drain', this.onDrain);
   }
 }
