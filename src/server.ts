@@ -22,6 +22,7 @@ import { SubjectSpace } from './topics/subject.js';
 import { createApp } from './http/app.js';
 import { clientErrorHandler, connectHandler, requestErrorHandler } from './http/client-error.js';
 import { inTurn } from './http/in-turn.js';
+import { HANDED_OVER } from './http/stream-socket.js';
 import { startAdminServer, type AdminServer } from './admin/server.js';
 import { asUrlHost, listen } from './listen.js';
 import type { ReloadOutcome, ReloadTrigger } from './reload/reloader.js';
@@ -97,18 +98,24 @@ export async function startHub(config: Config, log: Logger, settings: SettingsSo
     hostname: asUrlHost(config.host),
     errorHandler: requestErrorHandler(hub.metrics, log),
   });
-  // Responses not yet finished (event streams included), so shutdown can let them finish and then
-  // close every socket, idle or never used, without waiting for clients to hang up. Counted once a
-  // request runs: one pipelined behind a stream never does, and its response never closes.
+  // Responses not yet finished, so shutdown can let them finish and then close every socket, idle
+  // or never used, without waiting for clients to hang up. Counted once a request runs: one
+  // pipelined behind a stream never does, and its response never closes. An event stream's
+  // response ends here when its socket is handed over (deps.streams counts those sockets).
   let inFlight = 0;
   let settled: (() => void) | undefined;
   const server = createServer(
     serverOptions,
     inTurn((req, res) => {
       inFlight++;
-      res.once('close', () => {
+      let done = false;
+      const finished = (): void => {
+        if (done) return;
+        done = true;
         if (--inFlight === 0) settled?.();
-      });
+      };
+      res.once('close', finished);
+      res.once(HANDED_OVER, finished);
       return listener(req, res);
     }),
   );
@@ -148,10 +155,13 @@ export async function startHub(config: Config, log: Logger, settings: SettingsSo
     await hub.close();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     const drained = new Promise<void>((resolve) => (settled = resolve));
-    if (inFlight > 0) await Promise.race([drained, deadline]);
+    // The hub has ended every stream; their sockets close once what was written has left.
+    await Promise.race([Promise.all([inFlight > 0 ? drained : undefined, deps.streams.closed()]), deadline]);
     // Every response is finished (or the deadline passed): what is left is idle keep-alive sockets and
-    // sockets that never sent a request, which server.close() would otherwise wait on.
+    // sockets that never sent a request, which server.close() would otherwise wait on, and streams
+    // whose client never read their end. Stream sockets are no longer the HTTP server's to close.
     server.closeAllConnections();
+    deps.streams.destroyAll();
     // Last, so the drain can still be profiled; a profile in progress ends with what it sampled.
     await Promise.race([Promise.all([closed, admin?.close()]), deadline]);
   }

@@ -10,6 +10,7 @@ import type { Hub } from '../hub/hub.js';
 import type { ControlChannel } from '../control/channel.js';
 import type { Logger } from '../log.js';
 import { createGuards, type Guards } from './guards.js';
+import { StreamSockets } from './stream-socket.js';
 
 /** Hono on Node: `c.env.incoming` and `c.env.outgoing` are Node's request and response. */
 export type HttpEnv = { Bindings: HttpBindings };
@@ -26,9 +27,11 @@ export interface HttpDeps {
   readonly guards: Guards;
   /** Requests to the node that holds a stream, or to every node (src/control/). */
   readonly control: ControlChannel;
+  /** Accepted event streams' sockets, out of the HTTP server: the events handler hands them over, shutdown ends them. */
+  readonly streams: StreamSockets;
 }
 
 export function createHttpDeps(hub: Hub, live: LiveConfig, log: Logger, control: ControlChannel): HttpDeps {
   const config = live.current;
-  return { hub, config, live, log, subjects: new SubjectSpace(config.subjectPrefix), guards: createGuards(config, log), control };
+  return { hub, config, live, log, subjects: new SubjectSpace(config.subjectPrefix), guards: createGuards(config, log), control, streams: new StreamSockets() };
 }

@@ -1,8 +1,9 @@
 /**
  * GET /events?topic=T[&topic=T2...]: open an event stream, resuming after Last-Event-ID if sent.
  *
- * The stream is written on Node's response (`c.env.outgoing`), handed over by Hono: the handler
- * returns RESPONSE_ALREADY_SENT once the hub owns it. Refusals are ordinary Hono responses.
+ * Refusals are ordinary Hono responses. An accepted stream's socket is taken out of Node's HTTP
+ * server (stream-socket.ts) and handed to the hub, which writes the head and the stream on it; the
+ * handler returns RESPONSE_ALREADY_SENT, so Hono writes nothing of its own.
  */
 import type { Context } from 'hono';
 import type { Config } from '../config.js';
@@ -25,7 +26,7 @@ const RETRY_LATER: ReadonlySet<ErrorCode> = new Set([
   ErrorCode.AuthUnavailable,
 ]);
 
-export function eventsHandler({ hub, config, live, subjects, log, guards }: HttpDeps) {
+export function eventsHandler({ hub, config, live, subjects, log, guards, streams }: HttpDeps) {
   const rules = { maxLength: config.maxTopicLength, allowWildcards: true };
   // HUB_RETRY_MS is live: the header follows the configuration in force, built once per configuration.
   let retryAfterFor: Config | undefined;
@@ -76,16 +77,18 @@ export function eventsHandler({ hub, config, live, subjects, log, guards }: Http
       release();
       return c.body(null, 200, SSE_HEADERS);
     }
-    // The client may have left while its token was checked: its 'close' has fired already.
-    if (incoming.socket.destroyed || outgoing.destroyed) {
+    // Undefined when the client left while its token was checked: nothing to answer.
+    const stream = await streams.take(outgoing);
+    if (!stream) {
       release();
       return RESPONSE_ALREADY_SENT;
     }
-    outgoing.once('close', release);
+    // 'on', not 'once': 'close' comes once, and once() would add a wrapper per stream.
+    stream.socket.on('close', release);
     const patterns = unique.map((topic) => subjects.toSubject(topic));
-    hub.open({ res: outgoing, patterns, lastEventId: lastEventId || undefined, remote, expiresAt: permit.expiresAt, credential: permit.credential, user: permit.user }).catch((err: unknown) => {
+    hub.open({ stream, patterns, lastEventId: lastEventId || undefined, remote, expiresAt: permit.expiresAt, credential: permit.credential, user: permit.user }).catch((err: unknown) => {
       log.error({ err }, 'event stream failed');
-      outgoing.destroy();
+      stream.socket.destroy();
     });
     return RESPONSE_ALREADY_SENT;
   };

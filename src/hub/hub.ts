@@ -8,7 +8,6 @@
  * a message once per matching subscription, as NATS does. The oldest matching interest is the one
  * that carries a message; the other copies are dropped, so each event gets one id and is sent once.
  */
-import type { ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.js';
 import type { StreamCredential } from '../auth/access.js';
@@ -21,7 +20,7 @@ import { ErrorCode, HubError } from '../errors.js';
 import { formatEventId } from '../replay/event-id.js';
 import { composeHistory } from '../replay/history.js';
 import { Resumer } from '../replay/resume.js';
-import { CloseReason, SseConnection } from '../sse/connection.js';
+import { CloseReason, SseConnection, type StreamSocket } from '../sse/connection.js';
 import { encodeEventFrame, encodeFrame, encodeRetry, HubEventType } from '../sse/frame.js';
 import { SubjectSpace } from '../topics/subject.js';
 import { drainStreams } from './drain.js';
@@ -31,7 +30,8 @@ import { LiveStream } from './live-stream.js';
 import { planTopicChange } from './topic-set.js';
 
 export interface OpenStream {
-  readonly res: ServerResponse;
+  /** The accepted stream's socket, out of the HTTP server, and the head it still owes. */
+  readonly stream: StreamSocket;
   /** Bus subject patterns, validated and prefixed. */
   readonly patterns: readonly string[];
   readonly lastEventId: string | undefined;
@@ -186,11 +186,11 @@ export class Hub {
   }
 
   /**
-   * Start an event stream on `res`. Head and retry line leave in this turn of the event loop,
+   * Start an event stream on `stream`. Head and retry line leave in this turn of the event loop,
    * together with the replay and position frame when the subscription is already active.
    */
-  async open({ res, patterns, lastEventId, remote, expiresAt, credential, user }: OpenStream): Promise<void> {
-    const conn = new SseConnection(`${this.node}.${++this.connectionCounter}`, res, patterns, this.config.maxBufferedBytes, this.retryFrame);
+  async open({ stream: socket, patterns, lastEventId, remote, expiresAt, credential, user }: OpenStream): Promise<void> {
+    const conn = new SseConnection(`${this.node}.${++this.connectionCounter}`, socket, patterns, this.config.maxBufferedBytes, this.retryFrame);
     const stream = new LiveStream(conn, user);
     this.connections.add(conn);
     if (credential !== undefined) this.credentials.set(conn, credential);

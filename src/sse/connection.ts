@@ -2,7 +2,7 @@
  * One open event stream. Everything that ends it (client gone, slow consumer, shutdown, age limit,
  * token expiry) goes through one AbortSignal, so teardown runs once and in one place.
  */
-import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { HEARTBEAT_FRAME } from './frame.js';
 import { SseWriter } from './writer.js';
 
@@ -25,10 +25,20 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'Content-Type': 'text/event-stream; charset=utf-8',
   'Cache-Control': 'no-cache, no-transform',
   'X-Accel-Buffering': 'no',
-  // The body ends when the connection does (no chunked framing, see the constructor), so say so:
-  // no client or proxy may expect to reuse this connection.
+  // The body is delimited by the connection's close, as nchan's streams are: an event stream only
+  // ever ends that way, so chunked framing buys nothing and costs a chunk header per flush. So say
+  // so: no client or proxy may expect to reuse this connection.
   Connection: 'close',
 });
+
+/**
+ * An accepted stream's socket, out of Node's HTTP machinery (src/http/stream-socket.ts), and the
+ * response head (status and headers, SSE_HEADERS among them) it still owes its client.
+ */
+export interface StreamSocket {
+  readonly socket: Socket;
+  readonly head: Buffer;
+}
 
 /** Where a stream is on its way in: waiting for its subscriptions, catching up, then live. */
 const Stage = { Opening: 'opening', CatchingUp: 'catching-up', Live: 'live' } as const;
@@ -50,25 +60,30 @@ export class SseConnection {
    */
   private held: Array<[seq: number, frame: Buffer]> | undefined = undefined;
   private heldBytes = 0;
-  private readonly deadlines: NodeJS.Timeout[] = [];
+  /** Max-age and token-expiry timers; undefined until one is armed (most streams have none). */
+  private deadlines: NodeJS.Timeout[] | undefined = undefined;
+
+  private readonly socket: Socket;
 
   constructor(
     readonly id: string,
-    private readonly res: ServerResponse,
+    stream: StreamSocket,
     /** Bus subject patterns, prefix included. */
     readonly patterns: readonly string[],
     private readonly maxBufferedBytes: number,
     /** The first bytes of the stream (the retry line); they leave with the response head. */
     opening: Buffer,
   ) {
-    // The body is delimited by the connection's close, as nchan's streams are: an event stream
-    // only ever ends that way, so chunked framing buys nothing and costs a chunk header and three
-    // extra writes per flush. The writer's first flush carries the head; then it owns the socket.
-    res.removeHeader('Transfer-Encoding');
-    res.writeHead(200, SSE_HEADERS);
-    this.writer = new SseWriter(res, maxBufferedBytes, () => this.close(CloseReason.SlowConsumer));
+    const socket = stream.socket;
+    this.socket = socket;
+    // The head is the writer's first frame: head, retry line and whatever this turn adds leave in one write.
+    this.writer = new SseWriter(socket, maxBufferedBytes, () => this.close(CloseReason.SlowConsumer));
+    this.writer.write(stream.head);
     this.writer.write(opening);
-    res.once('close', () => this.close(CloseReason.ClientClosed));
+    const clientGone = (): void => this.close(CloseReason.ClientClosed);
+    // 'end': the client closed its side (an EventSource closing, a proxy giving up); 'close': the socket is gone.
+    socket.on('end', clientGone);
+    socket.on('close', clientGone);
     this.signal.addEventListener('abort', () => this.teardown(), { once: true });
   }
 
@@ -171,7 +186,7 @@ export class SseConnection {
       const fire = (): void => (Date.now() >= at ? this.close(reason) : arm());
       const timer = setTimeout(fire, Math.max(0, Math.min(at - Date.now(), MAX_TIMER_MS)));
       timer.unref();
-      this.deadlines.push(timer);
+      (this.deadlines ??= []).push(timer);
     };
     arm();
   }
@@ -181,17 +196,19 @@ export class SseConnection {
   }
 
   private teardown(): void {
-    for (const timer of this.deadlines) clearTimeout(timer);
+    for (const timer of this.deadlines ?? []) clearTimeout(timer);
     const reason = this.closeReason;
     if (reason === CloseReason.SlowConsumer) {
       // Its socket is full: a graceful end would wait behind the backlog. Cut it; the client
       // discards the partial frame and resumes from the last whole event it got.
       this.writer.close();
-      this.res.destroy();
+      this.socket.destroy();
     } else {
       this.writer.flush();
       this.writer.close();
-      if (!this.res.writableEnded) this.res.end();
+      // FIN once what was written has left, then let go of the socket (as Node's HTTP server ends a
+      // `Connection: close` response), without waiting for the client's own FIN.
+      if (!this.socket.destroyed) this.socket.destroySoon();
     }
   }
 }

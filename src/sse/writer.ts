@@ -5,12 +5,9 @@
  * (stops at `write() === false` and waits for 'drain') and bounds what it holds: past the limit it
  * reports overflow instead of growing.
  *
- * The first flush goes through ServerResponse, which puts the response head in front of it (head,
- * retry line, any replay and the position frame leave in one packet). Later flushes go straight to
- * the socket: after the head a stream is raw bytes (see SseConnection), and ServerResponse would
- * cork, frame and uncork on every write.
+ * It writes to the stream's bare socket (see SseConnection): the response head is its first frame,
+ * so head, retry line, any replay and the position frame leave in one write.
  */
-import type { ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
 
 // Above this, don't wait for the end of the turn: a replay or a burst should start moving now.
@@ -46,24 +43,16 @@ export class SseWriter {
   private wroteSinceTick = true;
   bytesWritten = 0;
 
-  private readonly onDrain = (): void => {
-    this.waitingForDrain = false;
-    this.flush();
-    this.settleAllowance();
-  };
-
-  /** The response until the head has gone with the first flush; its socket after that. */
-  private out: Writable;
+  /** Made the first time the socket says stop: most streams never wait for 'drain', and it costs a closure each. */
+  private onDrain: (() => void) | undefined = undefined;
 
   constructor(
-    private readonly res: ServerResponse,
+    private readonly out: Writable,
     private readonly maxBufferedBytes: number,
     private readonly onOverflow: () => void,
-  ) {
-    this.out = res;
-  }
+  ) {}
 
-  /** Bytes accepted but not yet handed to the kernel: our queue plus the response's own buffer. */
+  /** Bytes accepted but not yet handed to the kernel: our queue plus the socket's own buffer. */
   get pendingBytes(): number {
     return this.queuedBytes + this.out.writableLength;
   }
@@ -112,9 +101,6 @@ export class SseWriter {
     this.queuedBytes = 0;
     this.bytesWritten += bytes;
     const out = this.out;
-    // ServerResponse writes the head into the socket at once (corked until the next tick), so what
-    // is written to the socket from here on follows it in order.
-    if (out === this.res) this.out = this.res.socket ?? this.res;
     let ok: boolean;
     if (queue.length === 1) ok = out.write(queue[0]!);
     else if (bytes <= CONCAT_LIMIT || bytes < LARGE_FRAME_BYTES * queue.length) ok = out.write(Buffer.concat(queue, bytes));
@@ -126,7 +112,14 @@ export class SseWriter {
     }
     if (!ok) {
       this.waitingForDrain = true;
-      out.once('drain', this.onDrain);
+      out.once(
+        'drain',
+        (this.onDrain ??= () => {
+          this.waitingForDrain = false;
+          this.flush();
+          this.settleAllowance();
+        }),
+      );
     } else this.settleAllowance();
   }
 
@@ -135,12 +128,11 @@ export class SseWriter {
     if (this.allowance > 0 && this.pendingBytes <= this.maxBufferedBytes) this.allowance = 0;
   }
 
-  /** Stop writing; anything still queued is dropped (the caller ends or destroys the response). */
+  /** Stop writing; anything still queued is dropped (the caller ends or destroys the socket). */
   close(): void {
     this.closed = true;
     this.queue = [];
     this.queuedBytes = 0;
-    this.res.off('drain', this.onDrain);
-    this.res.socket?.off('drain', this.onDrain);
+    if (this.onDrain) this.out.off('drain', this.onDrain);
   }
 }

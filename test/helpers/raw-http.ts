@@ -130,6 +130,16 @@ export class RawConnection implements Disposable {
     return this.text;
   }
 
+  /** Close our side (FIN) and keep reading, as a client that is done sending but still listens. */
+  end(): void {
+    this.socket.end();
+  }
+
+  /** Stop reading: what the hub sends piles up in the kernel's buffers, then in the hub's. */
+  stopReading(): void {
+    this.socket.pause();
+  }
+
   /** Hang up abruptly (RST), as a client that went away. */
   reset(): void {
     this.socket.resetAndDestroy();

@@ -4,8 +4,8 @@
  * the catch-up covered, and they are bounded like the writer, so a catch-up that never ends cannot
  * hold an unbounded pile of live events.
  */
-import { createServer, get, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { get, type IncomingMessage } from 'node:http';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { CloseReason, SseConnection } from '../../src/sse/connection.js';
 import { waitFor, withTimeout } from '../helpers/wait.js';
@@ -20,8 +20,10 @@ interface Opened {
 
 async function openConnection(maxBufferedBytes: number): Promise<Opened> {
   let conn: SseConnection | undefined;
-  const server = createServer((_req: IncomingMessage, res: ServerResponse) => {
-    conn = new SseConnection('c1', res, ['t'], maxBufferedBytes, Buffer.from('retry: 1000\n\n'));
+  // The hub hands a stream's bare socket to SseConnection once its request is accepted
+  // (src/http/stream-socket.ts); a net server stands in for that handover here.
+  const server = createNetServer((socket: Socket) => {
+    conn = new SseConnection('c1', { socket, head: RESPONSE_HEAD }, ['t'], maxBufferedBytes, Buffer.from('retry: 1000\n\n'));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -45,11 +47,12 @@ async function openConnection(maxBufferedBytes: number): Promise<Opened> {
     ended,
     async [Symbol.asyncDispose]() {
       conn?.close(CloseReason.Shutdown);
-      server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     },
   };
 }
+
+const RESPONSE_HEAD = Buffer.from('HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n');
 
 const frame = (seq: number, bytes = 0): Buffer => Buffer.from(`id: ${seq}\ndata: ${'x'.repeat(bytes)}${seq}\n\n`);
 
