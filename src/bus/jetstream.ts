@@ -3,15 +3,17 @@
  * so every replica gives the same event the same id and a client can resume on any of them.
  *
  * Its parts, in jetstream/: the stream (provisioning and epoch), the live feed (one ordered consumer,
- * dispatched locally) and the history reader (what the replay buffer no longer holds).
+ * dispatched locally), the history reader (what the replay buffer no longer holds) and the tail
+ * reader (the newest events, for `rewind=N`).
  */
 import { ErrorCode as NatsErrorCode, NatsError, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
 import { BusPublishError } from '../errors.js';
-import type { Bus, BusStatus, BusSubscription, HistoryResult, MessageHandler, PublishOptions, PublishResult } from './bus.js';
+import type { Bus, BusMessage, BusStatus, BusSubscription, HistoryResult, MessageHandler, PublishOptions, PublishResult } from './bus.js';
 import { closeNats, connectNats, watchNats, type NatsBusConnectionOptions } from './nats-connection.js';
 import { natsHeaders } from './nats-message.js';
 import { BusStatusReporter } from './status.js';
 import { readHistory } from './jetstream/history.js';
+import { readTail } from './jetstream/tail.js';
 import { LiveFeed } from './jetstream/live.js';
 import type { JetStreamSettings } from '../config.js';
 import { provisionStream, streamEpoch } from './jetstream/stream.js';
@@ -70,6 +72,12 @@ export class JetStreamBus implements Bus {
     await this.ready;
     const jsm = await this.manager();
     return readHistory(this.js!, jsm, this.options.settings.stream, { afterSeq, upToSeq, patterns, limit });
+  }
+
+  async tail(upToSeq: number, patterns: readonly string[], count: number): Promise<readonly BusMessage[]> {
+    await this.ready;
+    const jsm = await this.manager();
+    return readTail(this.js!, jsm, this.options.settings.stream, { upToSeq, patterns, count });
   }
 
   head(): number {

@@ -19,7 +19,8 @@ import { formatEventId } from '../replay/event-id.js';
 import { composeHistory } from '../replay/history.js';
 import { Resumer } from '../replay/resume.js';
 import { CloseReason, SseConnection } from '../sse/connection.js';
-import { checkEventType, encodeEventFrame, encodeRetry } from '../sse/frame.js';
+import { checkEventType, encodeEventFrame, encodeRetry, withTopicField } from '../sse/frame.js';
+import { SubjectSpace } from '../topics/subject.js';
 import { drainStreams } from './drain.js';
 import type { Interest } from './interest.js';
 import { InterestTable } from './interest-table.js';
@@ -33,6 +34,10 @@ export interface OpenStream {
   readonly remote: string | undefined;
   /** When the credentials that opened the stream expire (epoch ms): the stream ends then. */
   readonly expiresAt?: number | undefined;
+  /** `fields=topic`: every event frame carries a `topic:` line. */
+  readonly withTopic?: boolean;
+  /** `rewind=N`: start with the newest N retained events (ignored when `lastEventId` is set). */
+  readonly rewind?: number;
 }
 
 /** One open stream as Hub.inspect() sees it. */
@@ -56,6 +61,8 @@ export class Hub {
   private readonly connections = new Set<SseConnection>();
   private readonly interests: InterestTable;
   private readonly retryFrame: Buffer;
+  /** A frame with its `topic:` line (the topic is the subject without the prefix). */
+  private readonly topicFrame: (subject: string, frame: Buffer) => Buffer;
   private readonly heartbeat: NodeJS.Timeout;
   private lastSeq = 0;
   private connectionCounter = 0;
@@ -67,7 +74,9 @@ export class Hub {
     readonly bus: Bus,
     private readonly log: Logger,
   ) {
-    this.replay = new ReplayBuffer({ maxEvents: config.replayMaxEvents, maxBytes: config.replayMaxBytes, maxAgeMs: config.replayMaxAgeMs });
+    const subjects = new SubjectSpace(config.subjectPrefix);
+    this.topicFrame = (subject, frame) => withTopicField(subjects.toTopic(subject) ?? subject, frame);
+    this.replay = new ReplayBuffer({ maxEvents: config.replayMaxEvents, maxBytes: config.replayMaxBytes, maxAgeMs: config.replayMaxAgeMs }, Date.now, this.topicFrame);
     this.retryFrame = encodeRetry(config.retryMs);
     this.interests = new InterestTable({ bus, maxLingering: config.maxLingeringSubscriptions, onMessage: (via, msg) => this.onMessage(via, msg) });
     this.metrics = new HubMetrics({
@@ -79,7 +88,13 @@ export class Hub {
     });
     // The one place that asks what the bus offers: history to read back, ids shared by every node.
     this.resumer = new Resumer({
-      history: composeHistory({ replay: this.replay, bus: bus.history?.bind(bus), frameFor: (msg) => this.frameFor(msg), maxBusEvents: config.historyMaxEvents }),
+      history: composeHistory({
+        replay: this.replay,
+        bus: bus.history?.bind(bus),
+        busTail: bus.tail?.bind(bus),
+        frameFor: (msg, withTopic) => this.frameFor(msg, withTopic),
+        maxBusEvents: config.historyMaxEvents,
+      }),
       clusterWideIds: bus.clusterWideIds,
       epoch: () => bus.epoch,
       metrics: this.metrics,
@@ -130,8 +145,8 @@ export class Hub {
    * Start an event stream on `res`. Head and retry line leave in this turn of the event loop,
    * together with the replay and position frame when the subscription is already active.
    */
-  async open({ res, patterns, lastEventId, remote, expiresAt }: OpenStream): Promise<void> {
-    const conn = new SseConnection(`${this.idPrefix}-${++this.connectionCounter}`, res, patterns, this.config.maxBufferedBytes, this.retryFrame);
+  async open({ res, patterns, lastEventId, remote, expiresAt, withTopic = false, rewind = 0 }: OpenStream): Promise<void> {
+    const conn = new SseConnection(`${this.idPrefix}-${++this.connectionCounter}`, res, patterns, this.config.maxBufferedBytes, this.retryFrame, withTopic);
     this.connections.add(conn);
     this.metrics.connectionsOpened.inc();
     this.log.info({ conn: conn.id, remote, topics: patterns, lastEventId }, 'stream opened');
@@ -150,7 +165,7 @@ export class Hub {
       return;
     }
     if (conn.closed) return;
-    this.attach(conn, interests, lastEventId);
+    this.attach(conn, interests, lastEventId, rewind);
   }
 
   /**
@@ -182,10 +197,10 @@ export class Hub {
    * Runs synchronously once every interest is active: join the live fan-out and catch up (see
    * replay/resume.ts). No bus message can arrive in between, so nothing is lost or repeated.
    */
-  private attach(conn: SseConnection, interests: readonly Interest[], lastEventId: string | undefined): void {
+  private attach(conn: SseConnection, interests: readonly Interest[], lastEventId: string | undefined, rewind: number): void {
     const position = this.bus.head();
     for (const interest of interests) interest.joined(conn);
-    this.resumer.start(conn, lastEventId, position, Math.max(...interests.map((interest) => interest.coveredSince)));
+    this.resumer.start(conn, lastEventId, position, Math.max(...interests.map((interest) => interest.coveredSince)), rewind);
   }
 
   private detach(conn: SseConnection, interests: readonly Interest[]): void {
@@ -219,30 +234,39 @@ export class Hub {
 
     const frame = this.frameFor(msg);
     if (!frame) return;
-    this.replay.append(msg.seq, msg.subject, frame);
+    const buffered = this.replay.append(msg.seq, msg.subject, frame);
     this.metrics.eventsReceived.inc();
 
     let delivered = 0;
+    let bytes = 0;
+    // The `topic:` variant is encoded once, by the buffer, when the first stream that asked for it is met.
     for (const interest of matches) {
-      for (const conn of interest.connections) if (conn.deliver(msg.seq, frame)) delivered++;
+      for (const conn of interest.connections) {
+        const bytesOut = conn.withTopic ? this.replay.withTopic(buffered) : frame;
+        if (conn.deliver(msg.seq, bytesOut)) {
+          delivered++;
+          bytes += bytesOut.length;
+        }
+      }
     }
     if (delivered > 0) {
       this.metrics.eventsDelivered.inc(delivered);
-      this.metrics.bytesWritten.inc(delivered * frame.length);
+      this.metrics.bytesWritten.inc(bytes);
       // Each writer flushes from a microtask queued when it got its first frame of this turn, so one
       // queued now runs after all of them: the frames have been written (or wait on backpressure).
       queueMicrotask(() => this.metrics.publishToWrite.observe((performance.now() - receivedAt) / 1000));
     }
   }
 
-  /** The one encoding of a bus message, or undefined when its event type may not be sent. */
-  private frameFor(msg: BusMessage): Buffer | undefined {
+  /** The one encoding of a bus message (with its `topic:` line when asked), or undefined when its event type may not be sent. */
+  private frameFor(msg: BusMessage, withTopic = false): Buffer | undefined {
     const eventType = msg.eventType;
     if (eventType !== undefined && checkEventType(eventType, this.config.maxEventTypeLength)) {
       this.metrics.eventsRejected.inc();
       return undefined;
     }
-    return encodeEventFrame(formatEventId(this.bus.epoch, msg.seq), eventType, msg.data);
+    const frame = encodeEventFrame(formatEventId(this.bus.epoch, msg.seq), eventType, msg.data);
+    return withTopic ? this.topicFrame(msg.subject, frame) : frame;
   }
 
   /** Only for a bus whose coverage breaks when it is away (core NATS). */

@@ -58,6 +58,8 @@ export class SseConnection {
     private readonly maxBufferedBytes: number,
     /** The first bytes of the stream (the retry line); they leave with the response head. */
     opening: Buffer,
+    /** Opened with `fields=topic`: it gets the frames that carry a `topic:` line. */
+    readonly withTopic = false,
   ) {
     // The body is delimited by the connection's close, as nchan's streams are: an event stream
     // only ever ends that way, so chunked framing buys nothing and costs a chunk header and three
