@@ -78,13 +78,14 @@ export function openLink(o: LinkOptions, sink: LinkSink): Link {
 
   const onEvent = (event: SseEvent): void => {
     if (event.id) lastId = event.id;
+    // The owner hears hub.open (and its position) before the state says open.
+    sink.event(event);
     if (event.type === 'hub.open') {
       failures = 0;
       const open = tryJson(event.data) as typeof handle;
       handle = open?.key ? open : undefined;
       setState('open');
     }
-    sink.event(event);
   };
 
   async function connect(): Promise<void> {
@@ -98,7 +99,9 @@ export function openLink(o: LinkOptions, sink: LinkSink): Link {
     if (o.fields) query.set('fields', 'topic');
     if (o.token) {
       try {
-        auth = { Authorization: `Bearer ${await o.token()}` };
+        // '' is no token (a shared connection whose tabs give none).
+        const fresh = await o.token();
+        auth = fresh ? { Authorization: `Bearer ${fresh}` } : {};
       } catch (error) {
         if (current !== generation) return;
         sink.error(error);

@@ -122,6 +122,7 @@ export function serveWorker(scope: { onconnect: ((event: MessageEvent) => void) 
   let answer: ((m: Message) => void) | undefined;
   const token = (): Promise<string> =>
     new Promise((resolve, reject) => {
+      if (!giver) return resolve('');
       answer = (m) => (m.v === undefined ? reject(new Error(m.x)) : resolve(m.v));
       giver?.postMessage({ q: 1 });
       // A tab that closed meanwhile never answers: the link then retries with backoff and asks again.
@@ -134,7 +135,7 @@ export function serveWorker(scope: { onconnect: ((event: MessageEvent) => void) 
       if (m.j && m.t) {
         ports.set(m.j, port);
         if (m.k) giver = port;
-        holder ??= hold(m.o!, tabs, send, m.k ? token : undefined);
+        holder ??= hold(m.o!, tabs, send, token);
         holder.join(m.j, m.t);
       }
       if (m.l) {
