@@ -119,6 +119,26 @@ describe('connection sharing in chromium', { timeout: 90_000 }, () => {
     }
   });
 
+  it('[browser] the demo page shows how many tabs share its connection', async () => {
+    await using hub = await startTestHub({ HUB_RETRY_MS: '200' });
+    const tabs: Page[] = [];
+    try {
+      for (let i = 0; i < 3; i++) {
+        const page = await browser.newPage();
+        tabs.push(page);
+        await page.goto(`${hub.url}/`);
+      }
+      for (const tab of tabs) await tab.waitForSelector('#state[data-state="open"]');
+      await tabs[0]!.waitForFunction(() => (globalThis as unknown as { document: { getElementById(id: string): { textContent: string } } }).document.getElementById('sharing').textContent.includes('3 tabs'));
+      expect(await tabs[0]!.textContent('#sharing')).toBe('1 connection shared by 3 tabs, held by a SharedWorker');
+      expect(await openStreams(hub)).toBe(1);
+      await tabs.pop()!.close();
+      await tabs[0]!.waitForFunction(() => (globalThis as unknown as { document: { getElementById(id: string): { textContent: string } } }).document.getElementById('sharing').textContent.includes('2 tabs'));
+    } finally {
+      for (const tab of tabs) await tab.close();
+    }
+  });
+
   it('[browser] the control case: eight tabs with a plain EventSource each; the seventh stalls while six hold their connections', async () => {
     await using hub = await startTestHub({ HUB_RETRY_MS: '200' });
     const requests = recordRequests(hub);
