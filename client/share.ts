@@ -126,7 +126,7 @@ export function serveWorker(scope: { onconnect: ((event: MessageEvent) => void) 
       answer = (m) => (m.v === undefined ? reject(new Error(m.x)) : resolve(m.v));
       giver?.postMessage({ q: 1 });
       // A tab that closed meanwhile never answers: the link then retries with backoff and asks again.
-      setTimeout(reject, 10_000, new Error('ssehub: no token from a tab'));
+      setTimeout(reject, 10_000, new Error('ssehub: no token'));
     });
 
   scope.onconnect = (event) => {
@@ -142,6 +142,11 @@ export function serveWorker(scope: { onconnect: ((event: MessageEvent) => void) 
         holder?.leave(m.l);
         ports.delete(m.l);
         if (giver === port) giver = [...ports.values()].pop();
+        // The last tab went: the next one starts afresh, with its own settings and position.
+        if (!ports.size) {
+          holder?.close();
+          holder = undefined;
+        }
       }
       if (m.a) answer?.(m);
     };

@@ -193,7 +193,7 @@ export function subscribe<Events extends object = EventMap>(options: SubscribeOp
   let state: ConnectionState = ConnectionState.Connecting;
   let lastEventId = settings.lastEventId;
   let refusal: HubRefusal | undefined;
-  const sharing = { via: 'none' as 'worker' | 'tab' | 'none', tabs: 1 };
+  const sharing: { via: 'worker' | 'tab' | 'none'; tabs: number } = { via: 'none', tabs: 1 };
   /** The newest id delivered, as epoch and seq: a shared stream that resumes after a takeover may repeat some. */
   let newest: [string, number] = ['', 0];
   /** Events held while this tab reads its own backlog (rewind on a connection already shared). */
@@ -290,7 +290,15 @@ export function subscribe<Events extends object = EventMap>(options: SubscribeOp
   /** One connection for all tabs, held by a SharedWorker. False where there is none (or it may not start, e.g. cross-origin). */
   function viaWorker(): boolean {
     try {
-      const { port } = new SharedWorker(new URL('./ssehub-worker.js', import.meta.url), { type: 'module', name });
+      const worker = new SharedWorker(new URL('./ssehub-worker.js', import.meta.url), { type: 'module', name });
+      const { port } = worker;
+      // The script did not load (not served, a bundler that left it out): share through the tabs instead.
+      worker.onerror = () => {
+        if (locks) {
+          viaTabs();
+          join();
+        }
+      };
       port.onmessage = ({ data }: MessageEvent<Message>) => hear(data);
       post = (m) => port.postMessage(m);
       leave = () => port.close();
@@ -353,11 +361,12 @@ export function subscribe<Events extends object = EventMap>(options: SubscribeOp
   }
 
   const browser = typeof document === 'object' && options.share !== false;
-  if (browser && (viaWorker() || ((globalThis as { navigator?: Navigator }).navigator?.locks && typeof BroadcastChannel === 'function' && (viaTabs(), true)))) {
+  const locks = browser && !!(globalThis as { navigator?: Navigator }).navigator?.locks && typeof BroadcastChannel === 'function';
+  if (browser && (viaWorker() || (locks && (viaTabs(), true)))) {
     join();
     addEventListener('pagehide', close);
     // A tab that joins a connection already open reads its own backlog once, then takes the shared events.
-    if (rewind > 0) {
+    if (rewind > 0 && !settings.lastEventId) {
       held = [];
       void backlog(`${base}/events?${query}&rewind=${rewind}&fields=topic`, token, settings.withCredentials).then((events) => {
         const later = held ?? [];
@@ -406,7 +415,7 @@ export function subscribe<Events extends object = EventMap>(options: SubscribeOp
       return topics;
     },
     get sharing() {
-      return { ...sharing };
+      return sharing;
     },
     get state() {
       return state;
