@@ -47,8 +47,9 @@ describe('the npm package in a Vite app', { timeout: 120_000 }, () => {
   });
 
   it('[browser] npm pack, install into a Vite app, vite build: the built page subscribes through its bundled SharedWorker', async () => {
-    // npm pack runs the package's prepack (the client build) and leaves the tarball here.
-    const packed = await run('npm', ['pack', '--pack-destination', work, '--silent'], { cwd: join(ROOT, 'client'), timeout: 60_000 });
+    // The test run has built the client (npm test runs build:client first); packing without the
+    // prepack build keeps this test from rewriting client/dist/ while other test files serve it.
+    const packed = await run('npm', ['pack', '--ignore-scripts', '--pack-destination', work, '--silent'], { cwd: join(ROOT, 'client'), timeout: 60_000 });
     const tarball = join(work, packed.stdout.trim().split('\n').at(-1)!);
     const app = join(work, 'app');
     await run('mkdir', ['-p', join(app, 'src')]);
