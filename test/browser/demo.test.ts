@@ -295,7 +295,9 @@ describe('demo page and client in chromium', () => {
   });
 
   it('[browser] the library in a page: JSON handlers, states, a fresh token on every reconnect, clean close', async () => {
-    const hub = await startTestHub({ HUB_RETRY_MS: '200', HUB_DEMO: '0' });
+    // The client waits the hub's retry: delay after a dropped stream (as an EventSource does): long
+    // enough for the test to publish in the gap.
+    const hub = await startTestHub({ HUB_RETRY_MS: '1500', HUB_DEMO: '0' });
     const proxy = new TcpProxy(hub.port);
     const requests = recordRequests(hub);
     const authorizations: (string | undefined)[] = [];
@@ -328,7 +330,7 @@ describe('demo page and client in chromium', () => {
       const first = await publish(hub.url, 'cart.9', '{"sku":"A1","qty":2}', 'item.added');
       await page.waitForFunction(() => (globalThis as unknown as PageScope).log.length >= 2);
 
-      // Cut while the client waits 500-1000 ms to reconnect: the event is published in the gap and
+      // Cut while the client waits its 1500 ms to reconnect: the event is published in the gap and
       // comes back in the replay, before hub.open.
       proxy.cut();
       await page.waitForFunction(() => (globalThis as unknown as PageScope).log.includes('state reconnecting'));
