@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.asynciterable" />
 /**
  * ssehub client: subscribe to hub topics from a browser or from Node, with no dependencies.
  *
@@ -9,19 +11,18 @@
  * `hub.reset` (history the client needed is gone: reload state). The position is the last event id
  * seen, kept across reconnects and, when asked, across page reloads (sessionStorage).
  *
- * Reconnecting: the EventSource reconnects by itself after a dropped connection, honouring the hub's
- * `retry:` delay and sending Last-Event-ID. The client takes over only where it must: when the hub
- * answered an error status (the EventSource then gives up for good), and when a token function is
- * set (a fresh token means a new URL, which an EventSource cannot change). It then waits with
- * exponential backoff and jitter, and connects again from the last event id.
+ * In a browser the tabs of one origin share one connection (share.ts: a SharedWorker, else a tab
+ * elected with Web Locks relaying over a BroadcastChannel); `share: false` opts out. The connection
+ * itself, its reconnects, backoff and refusals, and its live topics are link.ts's. A token goes in
+ * an `Authorization` header, read with fetch and the parser in sse-parser.ts, never in the URL.
  *
- * Refusals: an EventSource hides the status of a refused connection (a 401 looks like any network
- * error), so after one the client asks the same URL once with fetch, reads the hub's answer and
- * reports it (`onRefused`, `refusal`): a page can say "token expired" instead of reconnecting mutely.
- *
- * This file is minified by esbuild to ES2020 (client/dist/ssehub.js; its types, with this JSDoc, in
- * client/dist/ssehub.d.ts) and served by the hub at /client/ssehub.js.
+ * Bundled and minified by esbuild to ES2020 (client/dist/ssehub.js, with ssehub-worker.js beside
+ * it; the types, with this JSDoc, in client/dist/ssehub.d.ts), served by the hub at /client/, and
+ * published as the npm package in client/package.json.
  */
+import { openLink, tryJson, type Link } from './link.js';
+import { hold, serveWorker as serve, topicMatches, type Holder, type LinkSettings, type Message } from './share.js';
+import { sseParser, type SseEvent } from './sse-parser.js';
 
 /** Where the subscription stands. It starts `connecting`; `closed` is final. */
 export const ConnectionState = {
@@ -98,7 +99,10 @@ export interface SubscribeOptions {
   readonly url?: string;
   /** Decode each payload as JSON before handlers see it; a payload that is not JSON goes to onError. Default false. */
   readonly json?: boolean;
-  /** Returns a fresh access token; called before every connection and sent as the `access_token` query parameter. */
+  /**
+   * Returns a fresh access token; called before every connection and sent as `Authorization: Bearer`
+   * (the stream is then read with fetch, never with the token in the URL).
+   */
   readonly token?: () => string | Promise<string>;
   /**
    * Remember the last event id in `storage` so a page reload resumes where it left off. `true` keys it by
@@ -117,6 +121,13 @@ export interface SubscribeOptions {
   readonly reconnectDelayMs?: number;
   /** Longest delay between the client's own reconnect tries. Default 30000 ms. */
   readonly maxReconnectDelayMs?: number;
+  /**
+   * Share one hub connection between all tabs of this origin that use the client (a SharedWorker,
+   * else one tab elected with Web Locks). Default true where the browser can; false: this tab's own connection.
+   */
+  readonly share?: boolean;
+  /** Start with the newest N retained events on the topics (at most the hub's HUB_REWIND_MAX), then live. A resume id wins over it. Default 0. */
+  readonly rewind?: number;
   /** Called on every change of state. */
   readonly onState?: (state: ConnectionState, previous: ConnectionState) => void;
   /**
@@ -143,40 +154,54 @@ export interface Subscription<Events extends object = EventMap> {
   readonly lastEventId: string;
   /** Why the hub refused the last connection; undefined before any refusal and once `hub.open` came. */
   readonly refusal: HubRefusal | undefined;
+  /** Add a topic on the open subscription (live on the hub's stream where it can, else by resuming on a new one). */
+  subscribe(topic: string): void;
+  /** Remove a topic; the last one cannot be removed (close() instead). */
+  unsubscribe(topic: string): void;
+  /** The topics now. */
+  readonly topics: readonly string[];
+  /** How the connection is held: `worker` (a SharedWorker), `tab` (one tab for all), `none` (this tab's own), and how many tabs share it. */
+  readonly sharing: { readonly via: 'worker' | 'tab' | 'none'; readonly tabs: number };
 }
 
 const HUB_OPEN = 'hub.open';
 const HUB_RESET = 'hub.reset';
-/** EventSource.CLOSED: the EventSource gave up and will not reconnect by itself. */
-const SOURCE_CLOSED = 2;
-/** How long asking the hub why it refused may take; past it the client reconnects without knowing. */
-const REFUSAL_PROBE_MS = 5000;
 
 /** Open a subscription. It connects at once; add handlers with `on()` right away (events arrive asynchronously). */
 export function subscribe<Events extends object = EventMap>(options: SubscribeOptions): Subscription<Events> {
-  const { topics, token, onState, onReset, onRefused } = options;
-  if (!topics || topics.length === 0) throw new TypeError('ssehub: at least one topic is required');
-  const Source = eventSourceClass(options.EventSource);
+  const { token, onState, onReset, onRefused } = options;
+  let topics = [...new Set(options.topics ?? [])];
+  if (topics.length === 0) throw new TypeError('ssehub: at least one topic is required');
 
   const base = (options.url ?? '').replace(/\/+$/, '');
   const query = new URLSearchParams();
   for (const topic of topics) query.append('topic', topic);
   const storageKey = typeof options.persist === 'string' ? options.persist : `ssehub:${base}/events?${query}`;
-  const firstDelay = options.reconnectDelayMs ?? 1000;
-  const maxDelay = options.maxReconnectDelayMs ?? 30_000;
   const handlers = new Map<string, Set<Handler<never>>>();
   const report = options.onError ?? ((error: unknown) => queueMicrotask(() => { throw error; }));
   // Merely reading sessionStorage throws in some sandboxed frames: then the subscription goes on without it.
   const storage = options.persist ? attempt(() => options.storage ?? (globalThis as { sessionStorage?: StorageLike }).sessionStorage) : undefined;
+  const settings: LinkSettings = {
+    base,
+    lastEventId: options.lastEventId ?? attempt(() => storage?.getItem(storageKey)) ?? '',
+    withCredentials: options.withCredentials === true,
+    firstDelay: options.reconnectDelayMs ?? 1000,
+    maxDelay: options.maxReconnectDelayMs ?? 30_000,
+  };
+  const rewind = options.rewind ?? 0;
 
   let state: ConnectionState = ConnectionState.Connecting;
-  let lastEventId = options.lastEventId ?? attempt(() => storage?.getItem(storageKey)) ?? '';
+  let lastEventId = settings.lastEventId;
   let refusal: HubRefusal | undefined;
-  let source: EventSourceLike | undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let failures = 0;
-  /** Bumped by every connect() and by close(): a token that arrives for an older generation is dropped. */
-  let generation = 0;
+  const sharing: { via: 'worker' | 'tab' | 'none'; tabs: number } = { via: 'none', tabs: 1 };
+  /** The newest id delivered, as epoch and seq: a shared stream that resumes after a takeover may repeat some. */
+  let newest: [string, number] = ['', 0];
+  /** Events held while this tab reads its own backlog (rewind on a connection already shared). */
+  let held: SseEvent[] | undefined;
+  let link: Link | undefined;
+  /** Tell the connection's holder something (shared); undefined for a tab's own connection. */
+  let post: ((message: Message) => void) | undefined;
+  let leave: (() => void) | undefined;
 
   function attempt<T>(fn: () => T): T | undefined {
     try {
@@ -188,123 +213,210 @@ export function subscribe<Events extends object = EventMap>(options: SubscribeOp
   }
 
   function setState(next: ConnectionState): void {
-    if (next === state) return;
+    if (next === state || state === ConnectionState.Closed) return;
     const previous = state;
     state = next;
+    if (next === ConnectionState.Open) refusal = undefined;
     if (onState) attempt(() => onState(next, previous));
   }
 
-  function track(event: MessageEventLike): void {
-    if (!event.lastEventId) return;
-    lastEventId = event.lastEventId;
+  function track(id: string): void {
+    if (!id) return;
+    lastEventId = id;
     // Storage can throw (quota, privacy modes): the stream goes on without persistence.
-    if (storage) attempt(() => storage.setItem(storageKey, lastEventId));
+    if (storage) attempt(() => storage.setItem(storageKey, id));
   }
 
-  function dispatch(event: MessageEventLike): void {
-    track(event);
+  function repeated(id: string): boolean {
+    const dash = id.lastIndexOf('-');
+    const epoch = id.slice(0, dash);
+    const seq = Number(id.slice(dash + 1));
+    if (epoch === newest[0] && seq <= newest[1]) return true;
+    newest = [epoch, seq];
+    return false;
+  }
+
+  /** Every event from the connection: a tab's own, or the shared one (then of every tab's topics). */
+  function receive(event: SseEvent): void {
+    if (held) return void held.push(event);
+    if (event.type === HUB_RESET) {
+      track(event.id);
+      const body = (tryJson(event.data) ?? {}) as Partial<HubReset>;
+      const reset: HubReset = { reason: String(body.reason ?? ''), lastEventId: String(body.lastEventId ?? ''), id: event.id };
+      if (onReset) attempt(() => onReset(reset));
+      return;
+    }
+    if (event.type.startsWith('hub.') || !event.id || repeated(event.id)) return track(event.id);
+    track(event.id);
+    if (event.topic && !topics.some((pattern) => topicMatches(pattern, event.topic))) return;
     const listeners = handlers.get(event.type);
     if (!listeners || listeners.size === 0) return;
-    const raw = String(event.data);
-    const data = options.json ? attempt(() => decode(event.type, event.lastEventId, raw)) : raw;
+    const data = options.json ? attempt(() => decode(event.type, event.id, event.data)) : event.data;
     if (data === undefined) return;
-    const meta: EventMeta = { type: event.type, id: event.lastEventId, raw };
+    const meta: EventMeta = { type: event.type, id: event.id, raw: event.data };
     for (const handler of [...listeners]) attempt(() => (handler as Handler<unknown>)(data, meta));
   }
 
-  async function connect(): Promise<void> {
-    const current = ++generation;
-    const params = new URLSearchParams(query);
-    if (lastEventId) params.set('lastEventId', lastEventId);
-    if (token) {
-      let fresh: string;
-      try {
-        fresh = await token();
-      } catch (error) {
-        if (current !== generation) return;
-        report(error);
-        return retry();
-      }
-      if (current !== generation) return;
-      params.set('access_token', fresh);
-    }
-    const url = `${base}/events?${params}`;
-    const es = new Source(url, options.withCredentials ? { withCredentials: true } : undefined);
-    source = es;
-    es.addEventListener(HUB_OPEN, (event) => {
-      track(event);
-      failures = 0;
-      refusal = undefined;
-      setState(ConnectionState.Open);
-    });
-    es.addEventListener(HUB_RESET, (event) => {
-      track(event);
-      const body = attempt(() => JSON.parse(String(event.data)) as Partial<HubReset>) ?? {};
-      const reset: HubReset = { reason: String(body.reason ?? ''), lastEventId: String(body.lastEventId ?? ''), id: event.lastEventId };
-      if (onReset) attempt(() => onReset(reset));
-    });
-    // Whether the last request got an event stream: an error after that is a lost connection, not a refusal.
-    let answered = false;
-    es.addEventListener('open', () => {
-      answered = true;
-    });
-    es.addEventListener('error', () => {
-      if (source !== es) return;
-      const gaveUp = es.readyState === SOURCE_CLOSED;
-      const wasAnswered = answered;
-      answered = false;
-      if (token || gaveUp) {
-        es.close();
-        source = undefined;
-        if (gaveUp && !wasAnswered) void refused(url, current);
-        else retry();
-      } else {
-        setState(ConnectionState.Reconnecting);
-      }
-    });
-    for (const type of handlers.keys()) es.addEventListener(type, dispatch);
+  function refused(answer: HubRefusal): void {
+    refusal = answer;
+    if (onRefused) attempt(() => onRefused(answer));
   }
 
-  /** The EventSource gave up on `url`: learn the hub's answer, report it, then reconnect with backoff. */
-  async function refused(url: string, current: number): Promise<void> {
-    setState(ConnectionState.Reconnecting);
-    const answer = await readRefusal(url, options.withCredentials === true);
-    if (current !== generation) return;
-    if (answer) {
-      refusal = answer;
-      if (onRefused) attempt(() => onRefused(answer));
+  /** What the holder of a shared connection says. */
+  function hear(m: Message): void {
+    if (m.e) receive(m.e);
+    if (m.s) {
+      sharing.tabs = m.n ?? 1;
+      if (!lastEventId && m.i) track(m.i);
+      setState(m.s);
     }
-    retry();
+    if (m.r) refused(m.r);
+    if (m.x) report(new Error(m.x));
+    if (m.h) join();
+    if (m.q && token) {
+      Promise.resolve()
+        .then(token)
+        .then(
+          (v) => post?.({ a: 1, v }),
+          (error) => post?.({ a: 1, x: String(error) }),
+        );
+    }
   }
 
-  function retry(): void {
-    setState(ConnectionState.Reconnecting);
-    // Full doubling up to the cap, then a random half of it, so clients cut off together come back spread out.
-    const delay = Math.min(maxDelay, firstDelay * 2 ** failures++) * (0.5 + Math.random() / 2);
-    timer = setTimeout(() => void connect(), delay);
+  const tab = Math.random().toString(36).slice(2);
+  const join = (): void => post?.({ j: tab, t: topics, o: { ...settings, lastEventId }, k: !!token });
+  const name = `ssehub ${base}`;
+
+  /** One connection for all tabs, held by a SharedWorker. False where there is none (or it may not start, e.g. cross-origin). */
+  function viaWorker(): boolean {
+    try {
+      const worker = new SharedWorker(new URL('./ssehub-worker.js', import.meta.url), { type: 'module', name });
+      const { port } = worker;
+      // The script did not load (not served, a bundler that left it out): share through the tabs instead.
+      worker.onerror = () => {
+        if (locks) {
+          viaTabs();
+          join();
+        }
+      };
+      port.onmessage = ({ data }: MessageEvent<Message>) => hear(data);
+      post = (m) => port.postMessage(m);
+      leave = () => port.close();
+      sharing.via = 'worker';
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** One connection for all tabs, held by the tab that has the Web Lock, relayed over a BroadcastChannel. */
+  function viaTabs(): void {
+    const channel = new BroadcastChannel(name);
+    const tabs = new Map<string, readonly string[]>();
+    const abort = new AbortController();
+    let holder: Holder | undefined;
+    let release: (() => void) | undefined;
+    /** From the holder to every tab, this one too (a channel does not hear itself). */
+    const send = (m: Message): void => {
+      channel.postMessage(m);
+      hear(m);
+    };
+    /** What this tab hears as a tab among tabs, and, while it holds the connection, as its holder. */
+    const heard = (m: Message): void => {
+      if (m.j && m.t) {
+        const known = tabs.has(m.j);
+        if (holder) holder.join(m.j, m.t);
+        else tabs.set(m.j, m.t);
+        // A newcomer learns who is here, so it knows every tab's topics should it hold the connection.
+        if (!known && m.j !== tab) join();
+      }
+      if (m.l) holder ? holder.leave(m.l) : tabs.delete(m.l);
+    };
+    channel.onmessage = ({ data }: MessageEvent<Message>) => {
+      heard(data);
+      hear(data);
+    };
+    post = (m) => {
+      channel.postMessage(m);
+      heard(m);
+    };
+    leave = () => {
+      abort.abort();
+      holder?.close();
+      release?.();
+      channel.close();
+    };
+    sharing.via = 'tab';
+    navigator.locks
+      .request(name, { signal: abort.signal }, () =>
+        new Promise<void>((resolve) => {
+          release = resolve;
+          // Resume from the last id this tab relayed: nothing the last holder got is lost, and tabs drop what they had.
+          holder = hold({ ...settings, lastEventId }, tabs, send, token);
+          holder.join(tab, topics);
+          send({ h: 1 });
+        }),
+      )
+      .catch(() => {});
+  }
+
+  const browser = typeof document === 'object' && options.share !== false;
+  const locks = browser && !!(globalThis as { navigator?: Navigator }).navigator?.locks && typeof BroadcastChannel === 'function';
+  if (browser && (viaWorker() || (locks && (viaTabs(), true)))) {
+    join();
+    addEventListener('pagehide', close);
+    // A tab that joins a connection already open reads its own backlog once, then takes the shared events.
+    if (rewind > 0 && !settings.lastEventId) {
+      held = [];
+      void backlog(`${base}/events?${query}&rewind=${rewind}&fields=topic`, token, settings.withCredentials).then((events) => {
+        const later = held ?? [];
+        held = undefined;
+        for (const event of [...events, ...later]) receive(event);
+      }, report);
+    }
+  } else {
+    const Source = token ? undefined : eventSourceClass(options.EventSource);
+    link = openLink({ ...settings, topics, rewind, fields: false, token, EventSource: Source }, { event: receive, state: setState, refused, error: report });
   }
 
   function close(): void {
-    generation++;
-    clearTimeout(timer);
-    source?.close();
-    source = undefined;
+    if (post) post({ l: tab });
+    leave?.();
+    link?.close();
+    post = leave = link = undefined;
     setState(ConnectionState.Closed);
   }
 
-  void connect();
+  function change(next: string[]): void {
+    if (next.length === 0) throw new TypeError('ssehub: at least one topic is required; close() instead');
+    topics = next;
+    link?.topics(next);
+    join();
+  }
 
   return {
     on(type, handler) {
       let listeners = handlers.get(type);
       if (!listeners) {
         handlers.set(type, (listeners = new Set()));
-        source?.addEventListener(type, dispatch);
+        link?.listen(type);
       }
       listeners.add(handler as Handler<never>);
       return () => void listeners.delete(handler as Handler<never>);
     },
     close,
+    subscribe(topic) {
+      if (!topics.includes(topic)) change([...topics, topic]);
+    },
+    unsubscribe(topic) {
+      if (topics.includes(topic)) change(topics.filter((t) => t !== topic));
+    },
+    get topics() {
+      return topics;
+    },
+    get sharing() {
+      return sharing;
+    },
     get state() {
       return state;
     },
@@ -317,31 +429,35 @@ export function subscribe<Events extends object = EventMap>(options: SubscribeOp
   };
 }
 
-/**
- * Asks `url` again with fetch (as the EventSource did: same credentials mode) and reads the hub's
- * JSON error. Undefined when there is no refusal to read: the hub is unreachable, CORS hides a
- * cross-origin answer, or the hub now accepts (that stream is aborted at once).
- */
-async function readRefusal(url: string, withCredentials: boolean): Promise<HubRefusal | undefined> {
-  if (typeof fetch !== 'function') return undefined;
+/** The SharedWorker's entry point: ssehub-worker.js calls it with its global scope. */
+export const serveWorker = serve as (scope: object) => void;
+
+/** The newest retained events on a tab's topics: a stream read up to its `hub.open`, then dropped. */
+async function backlog(url: string, token: SubscribeOptions['token'], withCredentials: boolean): Promise<SseEvent[]> {
   const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), REFUSAL_PROBE_MS);
+  const events: SseEvent[] = [];
+  let open = false;
+  const feed = sseParser(
+    (event) => (event.type === HUB_OPEN ? (open = true) : events.push(event)),
+    () => {},
+  );
   try {
-    const res = await fetch(url, { credentials: withCredentials ? 'include' : 'same-origin', signal: abort.signal });
-    if (res.ok) return undefined;
-    const body = ((await res.json().catch(() => undefined)) ?? {}) as { error?: unknown; code?: unknown };
-    return { status: res.status, code: String(body.code ?? ''), message: String(body.error ?? '') };
-  } catch {
-    return undefined;
+    const res = await fetch(url, { headers: token ? { Authorization: `Bearer ${await token()}` } : {}, credentials: withCredentials ? 'include' : 'same-origin', signal: abort.signal });
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    while (!open) {
+      const chunk = await reader.read();
+      if (chunk.done) break;
+      feed(chunk.value);
+    }
   } finally {
-    clearTimeout(timer);
     abort.abort();
   }
+  return events;
 }
 
 function eventSourceClass(given: EventSourceConstructor | undefined): EventSourceConstructor {
   const found = given ?? (globalThis as { EventSource?: EventSourceConstructor }).EventSource;
-  if (!found) throw new TypeError('ssehub: no EventSource here: pass options.EventSource (in Node, the "eventsource" package)');
+  if (!found) throw new TypeError('ssehub: pass options.EventSource (in Node: the eventsource package)');
   return found;
 }
 

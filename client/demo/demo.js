@@ -25,11 +25,21 @@ function showState(state) {
   $('state').dataset.state = state;
   // hub.open carries the position: show it before any event arrives.
   showPosition();
+  showSharing();
   if (state === 'open') showRefusal(undefined);
 }
 
 function showPosition() {
   $('position').textContent = subscription?.lastEventId || '–';
+}
+
+/** How this tab's connection is held: every tab of this origin that uses the client shares one. */
+function showSharing() {
+  const sharing = subscription?.sharing;
+  const how = { worker: 'a SharedWorker', tab: 'one tab for all (Web Locks)' };
+  $('sharing').textContent = !sharing || subscription.state === 'closed' ? '–'
+    : sharing.via === 'none' ? "this tab's own connection"
+    : `1 connection shared by ${sharing.tabs} tab${sharing.tabs === 1 ? '' : 's'}, held by ${how[sharing.via]}`;
 }
 
 /** What to do about a refusal, by status (docs/security.md has the codes). */
@@ -157,6 +167,7 @@ async function publish(event) {
 
 let previous;
 async function pollStats() {
+  showSharing();
   try {
     const res = await fetch('/demo/stats', { cache: 'no-store' });
     const stats = await res.json();

@@ -111,6 +111,11 @@ export interface Bus {
    * first, at most `limit` of them; only buses that keep history (JetStream) have it.
    */
   history?(afterSeq: number, upToSeq: number, patterns: readonly string[], limit: number): Promise<HistoryResult>;
+  /**
+   * The newest `count` messages with seq <= upToSeq on subjects matching any of `patterns`, oldest
+   * first (fewer when fewer are kept): the backlog of `rewind=N`; only buses that keep history have it.
+   */
+  tail?(upToSeq: number, patterns: readonly string[], count: number): Promise<readonly BusMessage[]>;
   /** The highest seq delivered so far (0 before any). */
   head(): number;
   /** A round trip to the bus server in ms (a NATS PING); absent on the embedded bus, which has none. */

@@ -3,17 +3,19 @@
  * so every replica gives the same event the same id and a client can resume on any of them.
  *
  * Its parts, in jetstream/: the stream (provisioning and epoch), the live feed (one ordered consumer,
- * dispatched locally) and the history reader (what the replay buffer no longer holds), its reads
- * bounded and shared by resumes from the same point (shared-history.ts).
+ * dispatched locally), the history reader (what the replay buffer no longer holds), its reads
+ * bounded and shared by resumes from the same point (shared-history.ts), and the tail reader (the
+ * newest events, for `rewind=N`).
  */
 import type { JetStreamClient, JetStreamManager, NatsConnection } from 'nats';
 import { BusPublishError } from '../errors.js';
-import type { Bus, BusStatus, BusSubscription, HistoryResult, MessageHandler, PublishOptions, PublishResult } from './bus.js';
+import type { Bus, BusMessage, BusStatus, BusSubscription, HistoryResult, MessageHandler, PublishOptions, PublishResult } from './bus.js';
 import { closeNats, connectNats, watchNats, type NatsBusConnectionOptions } from './nats-connection.js';
 import { AckedPublisher } from './jetstream/publisher.js';
 import { BusStatusReporter } from './status.js';
 import { NatsControl } from './nats-control.js';
 import { readHistory } from './jetstream/history.js';
+import { readTail } from './jetstream/tail.js';
 import { LiveFeed } from './jetstream/live.js';
 import { SharedHistory } from './jetstream/shared-history.js';
 import type { JetStreamSettings } from '../config.js';
@@ -76,6 +78,12 @@ export class JetStreamBus implements Bus {
   async history(afterSeq: number, upToSeq: number, patterns: readonly string[], limit: number): Promise<HistoryResult> {
     await this.ready;
     return this.sharedHistory.get({ afterSeq, upToSeq, patterns, limit });
+  }
+
+  async tail(upToSeq: number, patterns: readonly string[], count: number): Promise<readonly BusMessage[]> {
+    await this.ready;
+    const jsm = await this.manager();
+    return readTail(this.js!, jsm, this.options.settings.stream, { upToSeq, patterns, count });
   }
 
   head(): number {

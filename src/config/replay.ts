@@ -11,6 +11,12 @@ export const replayRows = {
     doc: 'replay buffer bound: bytes of encoded frames',
   }),
   replayMaxAgeMs: setting({ env: 'HUB_REPLAY_MAX_AGE_MS', default: 10 * 60_000, parse: int(0, 30 * 24 * HOUR_MS), doc: 'replay buffer bound: age' }),
+  rewindMax: setting({
+    env: 'HUB_REWIND_MAX',
+    default: 100,
+    parse: int(0, 10_000),
+    doc: 'most events a stream may ask for with `rewind=N` (the backlog before live events); 0 turns rewind off',
+  }),
   interestLingerMs: setting({
     env: 'HUB_INTEREST_LINGER_MS',
     default: 60_000,

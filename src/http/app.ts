@@ -10,7 +10,7 @@ import { streamTopicsHandler } from './streams.js';
 import { userTopicsHandler } from './users.js';
 import { presenceHandler } from './presence.js';
 import { healthHandler, metricsHandler, readyHandler } from './health.js';
-import { clientScript, clientTypes, demoPage, demoScript, demoStats, demoStyles } from './browser.js';
+import { clientScript, clientTypes, clientWorker, demoPage, demoScript, demoStats, demoStyles } from './browser.js';
 import { asHubError, errorResponse } from './respond.js';
 import { corsMiddleware } from './cors.js';
 import { requestGuard } from './request-guard.js';
@@ -36,6 +36,7 @@ const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/metrics', handler: metricsHandler },
   { method: 'GET', path: '/client/ssehub.js', handler: clientScript },
   { method: 'GET', path: '/client/ssehub.d.ts', handler: clientTypes },
+  { method: 'GET', path: '/client/ssehub-worker.js', handler: clientWorker },
   { method: 'GET', path: '/', handler: demoPage, demo: true },
   { method: 'GET', path: '/demo/demo.js', handler: demoScript, demo: true },
   { method: 'GET', path: '/demo/demo.css', handler: demoStyles, demo: true },

@@ -1,5 +1,6 @@
 /**
- * What browsers load from the hub: the client library at /client/ssehub.js (types at /client/ssehub.d.ts)
+ * What browsers load from the hub: the client library at /client/ssehub.js (types at /client/ssehub.d.ts,
+ * its SharedWorker at /client/ssehub-worker.js)
  * and, unless HUB_DEMO=0, the demo page at / with the figures at /demo/stats (the whole pod's, as /metrics).
  *
  * The files live in client/ (the library built to client/dist/ by `npm run build`, minified). They
@@ -94,6 +95,12 @@ export function clientScript({ hub, log }: HttpDeps) {
   const script = load('dist/ssehub.js', 'text/javascript; charset=utf-8', ANY_ORIGIN);
   if (!script) log.warn({ dir: CLIENT_DIR.pathname }, 'client library not built (npm run build): /client/ssehub.js and the demo page will not work');
   return serve(hub, script, NOT_BUILT);
+}
+
+// The SharedWorker that holds one connection for every tab of an origin; it imports ./ssehub.js.
+// A worker script must be same-origin with its page: pages on other origins share through tabs.
+export function clientWorker({ hub }: HttpDeps) {
+  return serve(hub, load('dist/ssehub-worker.js', 'text/javascript; charset=utf-8', ANY_ORIGIN), NOT_BUILT);
 }
 
 export function clientTypes({ hub }: HttpDeps) {

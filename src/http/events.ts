@@ -1,5 +1,6 @@
 /**
- * GET /events?topic=T[&topic=T2...]: open an event stream, resuming after Last-Event-ID if sent.
+ * GET /events?topic=T[&topic=T2...][&fields=topic][&rewind=N]: open an event stream, resuming after
+ * Last-Event-ID if sent, else starting with the newest N retained events when `rewind` asks.
  *
  * Refusals are ordinary Hono responses. An accepted stream's socket is taken out of Node's HTTP
  * server (stream-socket.ts) and handed to the hub, which writes the head and the stream on it; the
@@ -16,6 +17,9 @@ import { MAX_ID_LENGTH } from '../replay/event-id.js';
 import { SSE_HEADERS } from '../sse/connection.js';
 import type { HttpDeps, HttpEnv } from './deps.js';
 import { errorResponse } from './respond.js';
+
+/** The one field `fields=` may name: a `topic:` line in every event frame (docs/protocol.md). */
+const STREAM_FIELD_TOPIC = 'topic';
 
 // Refusals that pass with time: the answer says when to retry (the client's reconnect interval).
 const RETRY_LATER: ReadonlySet<ErrorCode> = new Set([
@@ -52,6 +56,16 @@ export function eventsHandler({ hub, config, live, subjects, log, guards, stream
     if (lastEventId !== undefined && lastEventId.length > MAX_ID_LENGTH) {
       return refuse(c, new HubError(ErrorCode.BadLastEventId, `Last-Event-ID is longer than ${MAX_ID_LENGTH} characters; this hub never sent it`));
     }
+    const fields = c.req.queries('fields') ?? [];
+    const unknownField = fields.flatMap((list) => list.split(',')).find((field) => field !== STREAM_FIELD_TOPIC);
+    if (unknownField !== undefined) {
+      return refuse(c, new HubError(ErrorCode.BadQuery, `fields: ${JSON.stringify(unknownField)} is not a field the hub adds; the one there is: ${STREAM_FIELD_TOPIC}`));
+    }
+    const rewindParam = c.req.query('rewind');
+    const rewind = rewindParam === undefined ? 0 : Number(rewindParam);
+    if (rewindParam !== undefined && !(/^\d{1,9}$/.test(rewindParam) && rewind <= config.rewindMax)) {
+      return refuse(c, new HubError(ErrorCode.BadQuery, `rewind must be a whole number from 0 to ${config.rewindMax} (HUB_REWIND_MAX), got ${JSON.stringify(rewindParam)}`));
+    }
     const unique = [...new Set(topics)];
     const { incoming, outgoing } = c.env;
     const remote = clientAddress(incoming.socket.remoteAddress, c.req.header('x-forwarded-for'), config.trustProxyHops);
@@ -86,7 +100,7 @@ export function eventsHandler({ hub, config, live, subjects, log, guards, stream
     // 'on', not 'once': 'close' comes once, and once() would add a wrapper per stream.
     stream.socket.on('close', release);
     const patterns = unique.map((topic) => subjects.toSubject(topic));
-    hub.open({ stream, patterns, lastEventId: lastEventId || undefined, remote, expiresAt: permit.expiresAt, credential: permit.credential, user: permit.user }).catch((err: unknown) => {
+    hub.open({ stream, patterns, lastEventId: lastEventId || undefined, remote, expiresAt: permit.expiresAt, credential: permit.credential, user: permit.user, withTopic: fields.length > 0, rewind }).catch((err: unknown) => {
       log.error({ err }, 'event stream failed');
       stream.socket.destroy();
     });

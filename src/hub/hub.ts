@@ -21,7 +21,7 @@ import { formatEventId } from '../replay/event-id.js';
 import { composeHistory } from '../replay/history.js';
 import { Resumer } from '../replay/resume.js';
 import { CloseReason, SseConnection, type StreamSocket } from '../sse/connection.js';
-import { encodeEventFrame, encodeFrame, encodeRetry, HubEventType } from '../sse/frame.js';
+import { encodeEventFrame, encodeFrame, encodeRetry, HubEventType, withTopicField } from '../sse/frame.js';
 import { SubjectSpace } from '../topics/subject.js';
 import { drainStreams } from './drain.js';
 import type { Interest } from './interest.js';
@@ -43,6 +43,10 @@ export interface OpenStream {
   readonly credential?: StreamCredential | undefined;
   /** The credential's subject (`sub`): POST /users/<sub>/topics reaches the stream by it. */
   readonly user?: string | undefined;
+  /** `fields=topic`: every event frame carries a `topic:` line. */
+  readonly withTopic?: boolean;
+  /** `rewind=N`: start with the newest N retained events (ignored when `lastEventId` is set). */
+  readonly rewind?: number;
 }
 
 /** A topic change applied: the stream's topics now (prefix-relative) and the id of its position. */
@@ -103,6 +107,8 @@ export class Hub {
   private heartbeat: NodeJS.Timeout;
   /** The credential of each stream that has one (Permit.credential), for endWhere. */
   private readonly credentials = new Map<SseConnection, StreamCredential>();
+  /** A frame with its `topic:` line (the topic is the subject without the prefix). */
+  private readonly topicFrame: (subject: string, frame: Buffer) => Buffer;
   private lastSeq = 0;
   private connectionCounter = 0;
   /** This node's name on the control channel, and the first part of its stream ids. */
@@ -114,7 +120,9 @@ export class Hub {
     readonly bus: Bus,
     private readonly log: Logger,
   ) {
-    this.replay = new ReplayBuffer({ maxEvents: config.replayMaxEvents, maxBytes: config.replayMaxBytes, maxAgeMs: config.replayMaxAgeMs });
+    const subjects = new SubjectSpace(config.subjectPrefix);
+    this.topicFrame = (subject, frame) => withTopicField(subjects.toTopic(subject) ?? subject, frame);
+    this.replay = new ReplayBuffer({ maxEvents: config.replayMaxEvents, maxBytes: config.replayMaxBytes, maxAgeMs: config.replayMaxAgeMs }, Date.now, this.topicFrame);
     this.retryFrame = encodeRetry(config.retryMs);
     this.subjects = new SubjectSpace(config.subjectPrefix);
     this.interests = new InterestTable({ bus, maxLingering: config.maxLingeringSubscriptions, onMessage: (via, msg) => this.onMessage(via, msg) });
@@ -127,7 +135,13 @@ export class Hub {
     });
     // The one place that asks what the bus offers: history to read back, ids shared by every node.
     this.resumer = new Resumer({
-      history: composeHistory({ replay: this.replay, bus: bus.history?.bind(bus), frameFor: (msg) => this.frameFor(msg), maxBusEvents: config.historyMaxEvents }),
+      history: composeHistory({
+        replay: this.replay,
+        bus: bus.history?.bind(bus),
+        busTail: bus.tail?.bind(bus),
+        frameFor: (msg, withTopic) => this.frameFor(msg, withTopic),
+        maxBusEvents: config.historyMaxEvents,
+      }),
       clusterWideIds: bus.clusterWideIds,
       epoch: () => bus.epoch,
       metrics: this.metrics,
@@ -189,8 +203,8 @@ export class Hub {
    * Start an event stream on `stream`. Head and retry line leave in this turn of the event loop,
    * together with the replay and position frame when the subscription is already active.
    */
-  async open({ stream: socket, patterns, lastEventId, remote, expiresAt, credential, user }: OpenStream): Promise<void> {
-    const conn = new SseConnection(`${this.node}.${++this.connectionCounter}`, socket, patterns, this.config.maxBufferedBytes, this.retryFrame);
+  async open({ stream: socket, patterns, lastEventId, remote, expiresAt, credential, user, withTopic = false, rewind = 0 }: OpenStream): Promise<void> {
+    const conn = new SseConnection(`${this.node}.${++this.connectionCounter}`, socket, patterns, this.config.maxBufferedBytes, this.retryFrame, withTopic);
     const stream = new LiveStream(conn, user);
     this.connections.add(conn);
     if (credential !== undefined) this.credentials.set(conn, credential);
@@ -214,7 +228,7 @@ export class Hub {
       return;
     }
     if (conn.closed) return;
-    this.attach(conn, interests, lastEventId);
+    this.attach(conn, interests, lastEventId, rewind);
   }
 
   /**
@@ -375,10 +389,10 @@ export class Hub {
    * Runs synchronously once every interest is active: join the live fan-out and catch up (see
    * replay/resume.ts). No bus message can arrive in between, so nothing is lost or repeated.
    */
-  private attach(conn: SseConnection, interests: readonly Interest[], lastEventId: string | undefined): void {
+  private attach(conn: SseConnection, interests: readonly Interest[], lastEventId: string | undefined, rewind: number): void {
     const position = this.bus.head();
     for (const interest of interests) interest.joined(conn);
-    this.resumer.start(conn, lastEventId, position, Math.max(...interests.map((interest) => interest.coveredSince)));
+    this.resumer.start(conn, lastEventId, position, Math.max(...interests.map((interest) => interest.coveredSince)), rewind);
   }
 
   private detach(stream: LiveStream): void {
@@ -435,31 +449,43 @@ export class Hub {
 
     const frame = this.frameFor(msg);
     if (!frame) return;
-    this.replay.append(msg.seq, msg.subject, frame);
+    const buffered = this.replay.append(msg.seq, msg.subject, frame);
     this.metrics.eventsReceived.inc();
 
     let delivered = 0;
+    let bytes = 0;
+    // The `topic:` variant is encoded once, by the buffer, when the first stream that asked for it is met.
     for (const interest of matches) {
-      for (const conn of interest.connections) if (conn.deliver(msg.seq, frame)) delivered++;
+      for (const conn of interest.connections) {
+        const bytesOut = conn.withTopic ? this.replay.withTopic(buffered) : frame;
+        if (conn.deliver(msg.seq, bytesOut)) {
+          delivered++;
+          bytes += bytesOut.length;
+        }
+      }
     }
     if (delivered > 0) {
       this.metrics.eventsDelivered.inc(delivered);
-      this.metrics.bytesWritten.inc(delivered * frame.length);
+      this.metrics.bytesWritten.inc(bytes);
       // Each writer flushes from a microtask queued when it got its first frame of this turn, so one
       // queued now runs after all of them: the frames have been written (or wait on backpressure).
       queueMicrotask(() => this.metrics.publishToWrite.observe((performance.now() - receivedAt) / 1000));
     }
   }
 
-  /** The one encoding of a bus message, or undefined when the poison rules drop it (bus/nats-message.ts). */
-  private frameFor(msg: BusMessage): Buffer | undefined {
+  /**
+   * The one encoding of a bus message (with its `topic:` line when asked), or undefined when the
+   * poison rules drop it (bus/nats-message.ts).
+   */
+  private frameFor(msg: BusMessage, withTopic = false): Buffer | undefined {
     const poison = poisonOf(msg, this.config, BUS_HUB_EVENTS);
     if (poison?.drop) {
       this.metrics.eventsRejected.inc({ reason: poison.reason });
       return undefined;
     }
     if (poison) this.metrics.eventsRepaired.inc({ reason: poison.reason });
-    return encodeEventFrame(formatEventId(this.bus.epoch, msg.seq), msg.eventType, msg.data);
+    const frame = encodeEventFrame(formatEventId(this.bus.epoch, msg.seq), msg.eventType, msg.data);
+    return withTopic ? this.topicFrame(msg.subject, frame) : frame;
   }
 
   /** Only for a bus whose coverage breaks when it is away (core NATS). */

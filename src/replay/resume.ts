@@ -28,6 +28,7 @@ export interface ResumeContext {
   readonly coveredSince: number;
   readonly patterns: readonly string[];
   readonly history: History;
+  readonly withTopic?: boolean;
 }
 
 export function planResume(lastEventId: string, ctx: ResumeContext): ResumePlan {
@@ -35,7 +36,7 @@ export function planResume(lastEventId: string, ctx: ResumeContext): ResumePlan 
   if (!parsed.known) return { kind: 'reset', reason: ResetReason.UnknownId };
   const after = parsed.seq;
   if (after > ctx.position) return ctx.clusterWideIds ? { kind: 'ahead', after } : { kind: 'reset', reason: ResetReason.UnknownId };
-  const read = ctx.history.read({ after, upTo: ctx.position, patterns: ctx.patterns, coveredSince: ctx.coveredSince });
+  const read = ctx.history.read({ after, upTo: ctx.position, patterns: ctx.patterns, coveredSince: ctx.coveredSince, withTopic: ctx.withTopic });
   return read instanceof Promise ? { kind: 'history', read } : read;
 }
 
@@ -58,11 +59,11 @@ export class Resumer {
    * `conn` has just joined the fan-out at `position`, and no bus message can arrive before this
    * returns: what is written now comes before any live event, so nothing is lost or repeated.
    */
-  start(conn: SseConnection, lastEventId: string | undefined, position: number, coveredSince: number): void {
+  start(conn: SseConnection, lastEventId: string | undefined, position: number, coveredSince: number, rewind = 0): void {
     conn.holdLive();
-    if (lastEventId === undefined) return this.goLive(conn, position);
+    if (lastEventId === undefined) return rewind > 0 ? void this.rewind(conn, rewind, position, coveredSince) : this.goLive(conn, position);
     const { history, clusterWideIds } = this.options;
-    const plan = planResume(lastEventId, { epoch: this.options.epoch(), position, clusterWideIds, coveredSince, patterns: conn.patterns, history });
+    const plan = planResume(lastEventId, { epoch: this.options.epoch(), position, clusterWideIds, coveredSince, patterns: conn.patterns, history, withTopic: conn.withTopic });
     if (plan.kind === 'ahead') return this.goLive(conn, plan.after);
     if (plan.kind === 'history') return void this.finishFromBus(conn, lastEventId, plan.read, position);
     this.finish(conn, plan, lastEventId, position);
@@ -81,6 +82,22 @@ export class Resumer {
     } catch (err) {
       // The client keeps its Last-Event-ID and tries again after its retry delay: no reset needed.
       this.options.log.warn({ err, conn: conn.id }, 'reading history from the bus failed; closing the stream');
+      conn.close(CloseReason.BusUnavailable);
+    }
+  }
+
+  /**
+   * `rewind=N` without a Last-Event-ID (which wins): the newest N retained events on the stream's
+   * topics, then live. Fewer is no loss the client was promised, so never a `hub.reset`.
+   */
+  private async rewind(conn: SseConnection, count: number, position: number, coveredSince: number): Promise<void> {
+    try {
+      const frames = await this.options.history.tail({ upTo: position, count, patterns: conn.patterns, coveredSince, withTopic: conn.withTopic });
+      if (conn.closed) return;
+      this.replay(conn, frames);
+      this.goLive(conn, position);
+    } catch (err) {
+      this.options.log.warn({ err, conn: conn.id }, 'reading the rewind backlog from the bus failed; closing the stream');
       conn.close(CloseReason.BusUnavailable);
     }
   }

@@ -73,6 +73,8 @@ export class SseConnection {
     private readonly maxBufferedBytes: number,
     /** The first bytes of the stream (the retry line); they leave with the response head. */
     opening: Buffer,
+    /** Opened with `fields=topic`: it gets the frames that carry a `topic:` line. */
+    readonly withTopic = false,
   ) {
     const socket = stream.socket;
     this.socket = socket;

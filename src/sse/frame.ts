@@ -83,6 +83,22 @@ export function encodeEventFrame(id: string, event: string | undefined, data: Ui
   return frame;
 }
 
+/**
+ * The frame of a stream opened with `fields=topic`: a `topic:` field line, then the plain frame's
+ * bytes. Browsers' EventSource ignores fields it does not know (WHATWG: "ignore the field"), so the
+ * wire stays compatible; the hub's client reads it to tell a shared stream's topics apart.
+ * `topic` is a validated topic (no CR, LF or NUL: checked anyway, as for ids).
+ */
+export function withTopicField(topic: string, frame: Buffer): Buffer {
+  assertSingleLine('topic', topic);
+  const line = `topic: ${topic}\n`;
+  const length = Buffer.byteLength(line);
+  const out = Buffer.allocUnsafe(length + frame.length);
+  out.write(line, 0, length, 'utf8');
+  frame.copy(out, length);
+  return out;
+}
+
 /** A comment line: ignored by clients, keeps proxies and NATs from timing the stream out. */
 export const HEARTBEAT_FRAME: Buffer = Buffer.from(':\n\n', 'utf8');
 

@@ -169,6 +169,8 @@ describe('demo page and client in chromium', () => {
   it('[browser] with HS256 auth on, the page shows the refusal; with a token in its field it connects and publishes', async () => {
     const hub = await startTestHub({ HUB_RETRY_MS: '200', HUB_AUTH_HS256_SECRET: HS256_SECRET });
     const requests = recordRequests(hub);
+    const authorizations: (string | undefined)[] = [];
+    hub.server.on('request', (req) => req.url?.startsWith('/events?') && authorizations.push(req.headers.authorization));
     const page = await browser.newPage();
     try {
       await page.goto(`${hub.url}/`);
@@ -188,7 +190,9 @@ describe('demo page and client in chromium', () => {
       await page.click('#subscribe');
       await waitForState(page, 'open');
       expect(await page.isHidden('#refusal')).toBe(true);
-      expect(requests.filter((url) => url.startsWith('/events?')).at(-1)).toBe(`/events?topic=${encodeURIComponent('demo.>')}&access_token=${token}`);
+      // The token goes in a header, never in the URL (the page's stream is its SharedWorker's, with topic fields).
+      expect(requests.filter((url) => url.startsWith('/events?')).at(-1)).toBe(`/events?topic=${encodeURIComponent('demo.>')}&fields=topic`);
+      expect(authorizations.at(-1)).toBe(`Bearer ${token}`);
 
       // The same field signs the form's publish (Authorization: Bearer).
       await page.click('#publish');
@@ -255,7 +259,7 @@ describe('demo page and client in chromium', () => {
       expect((await eventRows(page)).map((r) => r.data)).toEqual(['event 3', 'event 4']);
       expect(await page.inputValue('#topics')).toBe('demo.reload');
       const resumed = requests.filter((url) => url.startsWith('/events?topic=demo.reload&lastEventId='));
-      expect(resumed.at(-1)).toBe(`/events?topic=demo.reload&lastEventId=${encodeURIComponent(seen[1]!.id)}`);
+      expect(resumed.at(-1)).toBe(`/events?topic=demo.reload&lastEventId=${encodeURIComponent(seen[1]!.id)}&fields=topic`);
     } finally {
       await page.close();
       await hub.shutdown();
@@ -291,9 +295,13 @@ describe('demo page and client in chromium', () => {
   });
 
   it('[browser] the library in a page: JSON handlers, states, a fresh token on every reconnect, clean close', async () => {
-    const hub = await startTestHub({ HUB_RETRY_MS: '200', HUB_DEMO: '0' });
+    // The client waits the hub's retry: delay after a dropped stream (as an EventSource does): long
+    // enough for the test to publish in the gap.
+    const hub = await startTestHub({ HUB_RETRY_MS: '1500', HUB_DEMO: '0' });
     const proxy = new TcpProxy(hub.port);
     const requests = recordRequests(hub);
+    const authorizations: (string | undefined)[] = [];
+    hub.server.on('request', (req) => req.url?.startsWith('/events?') && authorizations.push(req.headers.authorization));
     const page = await browser.newPage();
     try {
       const origin = await proxy.start();
@@ -322,7 +330,7 @@ describe('demo page and client in chromium', () => {
       const first = await publish(hub.url, 'cart.9', '{"sku":"A1","qty":2}', 'item.added');
       await page.waitForFunction(() => (globalThis as unknown as PageScope).log.length >= 2);
 
-      // Cut while the client waits 500-1000 ms to reconnect: the event is published in the gap and
+      // Cut while the client waits its 1500 ms to reconnect: the event is published in the gap and
       // comes back in the replay, before hub.open.
       proxy.cut();
       await page.waitForFunction(() => (globalThis as unknown as PageScope).log.includes('state reconnecting'));
@@ -337,11 +345,10 @@ describe('demo page and client in chromium', () => {
         'state open',
       ]);
 
+      // Tokens go as Authorization headers, not in the URL; the stream is the page's SharedWorker's (topic fields on).
       const streams = requests.filter((url) => url.startsWith('/events?'));
-      expect(streams).toEqual([
-        '/events?topic=cart.9&access_token=token-1',
-        `/events?topic=cart.9&lastEventId=${encodeURIComponent(String(first.body.id))}&access_token=token-2`,
-      ]);
+      expect(streams).toEqual(['/events?topic=cart.9&fields=topic', `/events?topic=cart.9&lastEventId=${encodeURIComponent(String(first.body.id))}&fields=topic`]);
+      expect(authorizations).toEqual(['Bearer token-1', 'Bearer token-2']);
 
       await withTimeout('closing in the page', page.evaluate(() => (globalThis as unknown as PageScope).sub?.close()), 5000);
       await page.waitForFunction(() => (globalThis as unknown as PageScope).log.at(-1) === 'state closed');

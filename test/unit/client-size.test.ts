@@ -1,6 +1,6 @@
 /**
  * The client library's weight in a page, measured as `npm run client:size` does: the built, minified
- * file in the codings the hub sends. A budget, not a timing: it fails when the library grows past it,
+ * files (the library and its SharedWorker) in the codings the hub sends. A budget, not a timing: it fails when the library grows past it,
  * so growth is a decision. And the one place that quotes the figures, docs/client.md, must quote
  * this measurement: change the client, run `npm run client:size`, update the line and its date.
  */
@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { measureClient } from '../helpers/client-size.js';
 
-const BUDGET_GZIPPED_BYTES = 2048;
+// 4 KB for the whole client, connection sharing (and its SharedWorker) included.
+const BUDGET_GZIPPED_BYTES = 4096;
 const QUOTED_IN = 'docs/client.md';
 const QUOTE = /\*\*(\d+) bytes gzipped\*\* \((\d+) with Brotli, (\d+) minified; measured (\d{4}-\d{2}-\d{2}) with `npm run client:size`\)/;
 
