@@ -50,7 +50,8 @@ export interface Link {
 const SOURCE_CLOSED = 2;
 
 export function openLink(o: LinkOptions, sink: LinkSink): Link {
-  const types = new Set(['hub.open', 'hub.reset']);
+  // hub.topics too: its id is the stream's position after a topic change, which a reconnect resumes from.
+  const types = new Set(['hub.open', 'hub.reset', 'hub.topics']);
   const credentials: RequestCredentials = o.withCredentials ? 'include' : 'same-origin';
   let wanted = [...o.topics];
   /** The topics the current stream was opened with or changed to. */

@@ -1,7 +1,7 @@
 /** Settings of `POST /publish` beyond one event's size: the batch form and overload pacing. */
 import { ConfigError } from '../errors.js';
 import { int } from './parsers.js';
-import { readRows, setting, type Env, type ValuesOf } from './setting.js';
+import { isSet, readRows, readSetting, setting, type Env, type ValuesOf } from './setting.js';
 import { streamRows, type StreamConfig } from './streams.js';
 
 export const publishRows = {
@@ -18,7 +18,7 @@ export const publishRows = {
     env: 'HUB_PUBLISH_MAX_BACKLOG_BYTES',
     default: 64 * 1024 * 1024,
     parse: int(0, 64 * 1024 * 1024 * 1024),
-    doc: 'unsent bytes of all streams together above which a publish gets `503 overloaded` with `Retry-After`; at least `HUB_MAX_BUFFERED_BYTES`; 0 = off',
+    doc: 'unsent bytes of all streams together above which a publish gets `503 overloaded` with `Retry-After`; at least `HUB_MAX_BUFFERED_BYTES`, and by default grows to it; 0 = off',
   }),
 };
 
@@ -26,9 +26,13 @@ export type PublishConfig = ValuesOf<typeof publishRows>;
 
 export function loadPublish(env: Env, streams: StreamConfig): PublishConfig {
   const config = readRows(env, publishRows);
-  if (config.maxBacklogBytes !== 0 && config.maxBacklogBytes < streams.maxBufferedBytes) {
+  const row = publishRows.maxBacklogBytes;
+  // Unset, the bound follows a larger per-stream bound, so only a bound the user set can conflict with it.
+  if (!isSet(env, row)) return { ...config, maxBacklogBytes: Math.max(row.default, streams.maxBufferedBytes) };
+  const maxBacklogBytes = readSetting(env, row);
+  if (maxBacklogBytes !== 0 && maxBacklogBytes < streams.maxBufferedBytes) {
     throw new ConfigError(
-      publishRows.maxBacklogBytes.env,
+      row.env,
       `must be 0 or at least ${streamRows.maxBufferedBytes.env} (${streams.maxBufferedBytes}): below it one stuck stream would stop every publisher before it is closed as a slow consumer`,
     );
   }

@@ -143,7 +143,7 @@ describe('container image, replayed without an engine [container]', () => {
     expect(contextFiles).toContain('src/main.ts');
     expect(contextFiles).toContain('client/ssehub.ts');
     for (const file of contextFiles) {
-      expect(file).toMatch(/^(package(-lock)?\.json|tsconfig(\.build)?\.json|src\/.+\.ts|client\/([\w-]+\.ts|tsconfig\.json|demo\/[\w.-]+\.(html|js|css)))$/);
+      expect(file).toMatch(/^(package(-lock)?\.json|tsconfig(\.build)?\.json|src\/.+\.ts|client\/([\w-]+\.ts|tsconfig\.json|(demo|admin)\/[\w.-]+\.(html|js|css)))$/);
     }
   });
 
@@ -165,6 +165,7 @@ describe('container image, replayed without an engine [container]', () => {
     expect(existsSync(join(app, 'dist/healthcheck.js'))).toBe(true);
     expect(existsSync(join(app, 'client/dist/ssehub.js'))).toBe(true);
     expect(existsSync(join(app, 'client/demo/index.html'))).toBe(true);
+    expect(existsSync(join(app, 'client/admin/index.html'))).toBe(true);
     expect(existsSync(join(app, 'client/ssehub.ts'))).toBe(false);
     expect(existsSync(join(app, 'src'))).toBe(false);
     for (const dep of Object.keys(pkg.dependencies)) expect(existsSync(join(app, 'node_modules', dep)), dep).toBe(true);

@@ -212,13 +212,16 @@ describe('reload without restart [reload]', () => {
     writeFileSync(join(dir, 'es256.pem'), es1.publicPem);
     await using nats = await startNatsServer();
     await using hub: HubProcess = await startHubProcess(hubEnv(dir, { NATS_URL: nats.url, HUB_WORKERS: '2', HUB_RELOAD_WATCH: '0' }), 0, 60_000);
+    // A worker takes connections once it listens, before its NATS connection is up (it then answers
+    // 503): wait for both, so that no stream is refused on the way in.
+    await waitFor('both workers to be up', () => hub.logs.filter((line) => line.includes('"ssehub listening"')).length === 2, 60_000);
+    await waitFor('both workers to be ready', async () => (await Promise.all([0, 1, 2, 3].map(async () => (await fetch(`${hub.url}/readyz`)).status))).every((status) => status === 200), 60_000);
     const token = await hsToken(SECRET_A);
     // The primary hands connections to the workers in turn: streams sit on both.
     const old = Array.from({ length: 20 }, () => new Subscriber(hub.url, ['orders.hs'], bearer(token)));
     const anon = Array.from({ length: 20 }, () => new Subscriber(hub.url, ['public.news']));
     subs = [...old, ...anon];
     await Promise.all(subs.map((s) => s.open(1, OPEN_TIMEOUT_MS)));
-    await waitFor('both workers to be up', () => hub.logs.filter((line) => line.includes('"ssehub listening"')).length === 2, 60_000);
 
     writeFileSync(join(dir, 'hs256'), SECRET_B);
     hub.child.kill('SIGHUP');

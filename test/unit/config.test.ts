@@ -97,6 +97,9 @@ describe('loadConfig: publish settings', () => {
   it('keeps the overload bound at least one stream\'s slow-consumer limit, or off', () => {
     expect(loadConfig({ HUB_MAX_BUFFERED_BYTES: '65536', HUB_PUBLISH_MAX_BACKLOG_BYTES: '65536' }).maxBacklogBytes).toBe(65536);
     expect(loadConfig({ HUB_MAX_BUFFERED_BYTES: '65536', HUB_PUBLISH_MAX_BACKLOG_BYTES: '0' }).maxBacklogBytes).toBe(0);
+    // Unset, the bound grows to a per-stream bound above its default instead of refusing to start.
+    expect(loadConfig({ HUB_MAX_BUFFERED_BYTES: String(256 * 1024 * 1024) }).maxBacklogBytes).toBe(256 * 1024 * 1024);
+    expect(loadConfig({}).maxBacklogBytes).toBe(64 * 1024 * 1024);
     expect(() => loadConfig({ HUB_MAX_BUFFERED_BYTES: '65536', HUB_PUBLISH_MAX_BACKLOG_BYTES: '65535' })).toThrow(
       /HUB_PUBLISH_MAX_BACKLOG_BYTES must be 0 or at least HUB_MAX_BUFFERED_BYTES \(65536\)/,
     );
