@@ -16,7 +16,7 @@ export default {
     'src/replay/buffer.ts',
     'src/replay/history.ts',
     // planResume only: the Resumer drives a live connection and is tested on a real hub.
-    'src/replay/resume.ts:33-40',
+    'src/replay/resume.ts:34-41',
     'src/auth/claims.ts',
   ],
   // Shared 2-core machines.
