@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Config } from '../config.js';
 import { ErrorCode, HubError } from '../errors.js';
 import { checkTopic } from '../topics/subject.js';
+import { BodyLost, readBody } from './publish-body.js';
 
 /** A topic change as a route takes it: prefix-relative topics, checked, duplicates kept out. */
 export interface TopicChangeBody {
@@ -59,27 +60,10 @@ function topicList(fields: Readonly<Record<string, unknown>>, name: 'add' | 'rem
   return unique;
 }
 
-function readText(incoming: IncomingMessage, limit: number): Promise<string | HubError> {
-  const tooLarge = () => new HubError(ErrorCode.PayloadTooLarge, `the body is larger than ${limit} bytes`);
-  const declared = incoming.headers['content-length'];
-  if (declared !== undefined && Number(declared) > limit) return Promise.resolve(tooLarge());
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    const done = (result: string | HubError): void => {
-      incoming.off('data', onData).off('end', onEnd).off('error', onEnd).off('close', onEnd);
-      resolve(result);
-    };
-    const onData = (chunk: Buffer): void => {
-      total += chunk.length;
-      if (total > limit) return done(tooLarge());
-      chunks.push(chunk);
-    };
-    const onEnd = (): void => {
-      if (!incoming.complete) return done(new HubError(ErrorCode.BadRequest, 'the request ended before its body did'));
-      done(Buffer.concat(chunks, total).toString('utf8'));
-    };
-    if (incoming.readableEnded) return onEnd();
-    incoming.on('data', onData).on('end', onEnd).on('error', onEnd).on('close', onEnd);
-  });
+/** The body as text: publish's bounded reader, with a request that ended early as a 400. */
+async function readText(incoming: IncomingMessage, limit: number): Promise<string | HubError> {
+  const body = await readBody(incoming, limit, 'the body');
+  if (body instanceof HubError) return body;
+  if (body instanceof BodyLost) return new HubError(ErrorCode.BadRequest, 'the request ended before its body did');
+  return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
 }
