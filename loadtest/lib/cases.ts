@@ -22,6 +22,18 @@ export interface CaseSpec {
   readonly httpPublish?: { readonly sockets: number; readonly window: number };
 }
 
+// The publish path (issue 12): the cost is the hub's per-request work, so one subscriber, one event
+// per POST, and a window of one per connection, as a backend with 16 workers publishing would.
+const PUBLISH_PATH: CaseSpec = {
+  id: 'p',
+  title: 'publish path: 1 subscriber, 20,000 events/s offered for 3 s, one event per POST, 16 keep-alive connections, 1 request in flight each',
+  subscribers: 1,
+  topics: 1,
+  publish: { kind: 'rate', perSecond: 20_000, seconds: 3 },
+  subscriberProcesses: 1,
+  httpPublish: { sockets: 16, window: 1 },
+};
+
 export const CASES: Readonly<Record<string, CaseSpec>> = {
   a: { id: 'a', title: '1,000 subscribers, 1 topic, 2,000 events as fast as possible', subscribers: 1000, topics: 1, publish: { kind: 'burst', perTopic: 2000 }, subscriberProcesses: 2 },
   b: { id: 'b', title: '10,000 subscribers, 100 topics, 1,000 events/s for 10 s', subscribers: 10_000, topics: 100, publish: { kind: 'rate', perSecond: 1000, seconds: 10 }, subscriberProcesses: 2 },
@@ -38,27 +50,9 @@ export const CASES: Readonly<Record<string, CaseSpec>> = {
     stormAtSeconds: 3,
     subscriberProcesses: 2,
   },
-  // The publish path (issue 12): the cost is the hub's per-request work, so one subscriber, one event
-  // per POST, and a window of one per connection, as a backend with 16 workers publishing would.
-  p: {
-    id: 'p',
-    title: 'publish path: 1 subscriber, 20,000 events/s offered for 3 s, one event per POST, 16 keep-alive connections, 1 request in flight each',
-    subscribers: 1,
-    topics: 1,
-    publish: { kind: 'rate', perSecond: 20_000, seconds: 3 },
-    subscriberProcesses: 1,
-    httpPublish: { sockets: 16, window: 1 },
-  },
+  p: PUBLISH_PATH,
   /** The same with pipelining: 8 requests in flight per connection. */
-  pp: {
-    id: 'pp',
-    title: 'publish path, pipelined: as p, 8 requests in flight per connection',
-    subscribers: 1,
-    topics: 1,
-    publish: { kind: 'rate', perSecond: 20_000, seconds: 3 },
-    subscriberProcesses: 1,
-    httpPublish: { sockets: 16, window: 8 },
-  },
+  pp: { ...PUBLISH_PATH, id: 'pp', title: 'publish path, pipelined: as p, 8 requests in flight per connection', httpPublish: { sockets: 16, window: 8 } },
   /** The CI smoke case: small, a few seconds, storm included, checked for correctness only. */
   smoke: {
     id: 'smoke',
